@@ -1,0 +1,126 @@
+/**
+ * Deploys Consentry's contracts and writes `deployments/<chainId>.json`.
+ * Idempotent: a recorded deployment whose runtime code is on the chain is reused as is;
+ * otherwise (a fresh chain, changed code) the contracts are deployed again.
+ *
+ * CLI: `node --import tsx contracts/script/deploy.ts` (RPC_URL, CHAIN_ID, DEPLOYER_PRIVATE_KEY from the env).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { getAddress, keccak256, type Hex } from 'viem';
+import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
+import { loadConfig, REPO_ROOT } from '@consentry/sdk/config';
+import { ConsentryError } from '@consentry/sdk/errors';
+import { deploymentFile, readDeployment, writeDeployment, type Deployment } from '@consentry/sdk/deployment';
+import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
+
+interface Artifact {
+  bytecode: Hex;
+  deployedBytecode: Hex;
+}
+
+function readArtifact(name: string): Artifact {
+  const file = join(REPO_ROOT, 'contracts', 'out', `${name}.sol`, `${name}.json`);
+  try {
+    const json = JSON.parse(readFileSync(file, 'utf8')) as {
+      bytecode: { object: Hex };
+      deployedBytecode: { object: Hex };
+    };
+    return { bytecode: json.bytecode.object, deployedBytecode: json.deployedBytecode.object };
+  } catch (cause) {
+    throw new ConsentryError('ARTIFACT_MISSING', `No build of ${name} at ${file}: run \`npm run build:contracts\``, {
+      cause,
+    });
+  }
+}
+
+export interface DeployOptions {
+  rpcUrl: string;
+  privateKey: Hex;
+  /** Expected chain id; the deploy refuses a chain that answers with another. */
+  chainId?: number;
+  deploymentsDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface DeployResult extends Deployment {
+  /** False when an existing deployment was reused. */
+  deployed: boolean;
+}
+
+/** Deploys (or reuses) every contract; see the file header. */
+export async function deployContracts(opts: DeployOptions): Promise<DeployResult> {
+  const log = opts.log ?? (() => {});
+  let chainId: number;
+  const probe = publicClientFor(opts.rpcUrl, opts.chainId ?? 31337, { retryCount: 0 });
+  try {
+    chainId = await probe.getChainId();
+  } catch (cause) {
+    throw new ConsentryError('RPC_UNREACHABLE', `Cannot reach the chain at ${opts.rpcUrl}`, { cause });
+  }
+  if (opts.chainId !== undefined && chainId !== opts.chainId) {
+    throw new ConsentryError(
+      'CHAIN_ID_MISMATCH',
+      `The chain at ${opts.rpcUrl} has id ${chainId}, but CHAIN_ID is ${opts.chainId}`,
+    );
+  }
+  const client = publicClientFor(opts.rpcUrl, chainId);
+  const registry = readArtifact('PatientRegistry');
+
+  const file = deploymentFile(chainId, opts.deploymentsDir);
+  let existing: Deployment | undefined;
+  try {
+    existing = readDeployment(chainId, opts.deploymentsDir);
+  } catch {
+    existing = undefined;
+  }
+  if (existing) {
+    const code = await client.getCode({ address: existing.contracts.PatientRegistry.address });
+    if (code && keccak256(code) === keccak256(registry.deployedBytecode)) {
+      log(`reusing the deployment in ${file}`);
+      return { ...existing, deployed: false };
+    }
+    log(`the deployment in ${file} is not on this chain (or its code changed): deploying again`);
+  }
+
+  const wallet = walletClientFor(opts.rpcUrl, chainId, opts.privateKey);
+  const hash = await wallet.deployContract({ abi: [], bytecode: registry.bytecode });
+  const receipt = await client.waitForTransactionReceipt({ hash, timeout: 60_000 });
+  if (receipt.status !== 'success' || !receipt.contractAddress) {
+    throw new ConsentryError('DEPLOY_FAILED', `Deploying PatientRegistry reverted (transaction ${hash})`);
+  }
+  const startBlock = Number(receipt.blockNumber);
+  const deployment: Deployment = {
+    chainId,
+    startBlock,
+    deployedAt: new Date().toISOString(),
+    contracts: { PatientRegistry: { address: getAddress(receipt.contractAddress), startBlock } },
+  };
+  writeDeployment(deployment, opts.deploymentsDir);
+  log(`deployed PatientRegistry at ${receipt.contractAddress} (block ${startBlock}); wrote ${file}`);
+  return { ...deployment, deployed: true };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const config = loadConfig();
+  const privateKey = (config.DEPLOYER_PRIVATE_KEY as Hex | undefined) ??
+    (config.CHAIN_ID === 31337 ? ANVIL_ACCOUNTS[0]!.privateKey : undefined);
+  if (!privateKey) {
+    console.error('DEPLOYER_PRIVATE_KEY is required outside the local chain (31337).');
+    process.exit(1);
+  }
+  deployContracts({
+    rpcUrl: config.RPC_URL,
+    chainId: config.CHAIN_ID,
+    privateKey,
+    deploymentsDir: config.DEPLOYMENTS_DIR,
+    log: (l) => console.log(`deploy: ${l}`),
+  }).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(`deploy: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}
