@@ -49,7 +49,9 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilInstance
   const args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(opts.chainId ?? 31337)];
   if (opts.blockTime !== undefined) args.push('--block-time', String(opts.blockTime));
   if (opts.stateFile) args.push('--state', opts.stateFile);
-  const child = spawn(ANVIL_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Own process group: a terminal's Ctrl-C reaches the stack first, which then stops anvil
+  // last (so its state is dumped after the indexer and web app are down).
+  const child = spawn(ANVIL_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const rpcUrl = `http://127.0.0.1:${port}`;
@@ -83,7 +85,7 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilInstance
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
         await exited;
         clearTimeout(timer);
       }

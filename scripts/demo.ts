@@ -1,0 +1,32 @@
+/** `npm run demo`: registers a few development accounts as patients, as the web app would. */
+import { patientRegistryAbi } from '@consentry/sdk/abi/generated';
+import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
+import { deriveEncryptionKeyPair, keyDerivationTypedData, keyFingerprint } from '@consentry/sdk/keys';
+import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
+import type { Stack } from './stack.ts';
+
+/** Demo patients: anvil accounts 7..9, leaving 1..6 free to sign up by hand in the app. */
+const DEMO_ACCOUNTS = ANVIL_ACCOUNTS.slice(7, 10);
+
+export async function seedDemo(stack: Stack, log: (l: string) => void): Promise<void> {
+  if (stack.config.CHAIN_ID !== 31337) {
+    log('demo: seeding only runs on the local chain (31337); skipped');
+    return;
+  }
+  const client = publicClientFor(stack.rpcUrl, stack.config.CHAIN_ID);
+  const registry = stack.deployment.contracts.PatientRegistry.address;
+  for (const { privateKey, address } of DEMO_ACCOUNTS) {
+    const already = await client.readContract({ address: registry, abi: patientRegistryAbi, functionName: 'isRegistered', args: [address] });
+    if (already) {
+      log(`demo: patient ${address} already registered`);
+      continue;
+    }
+    const wallet = walletClientFor(stack.rpcUrl, stack.config.CHAIN_ID, privateKey);
+    const { publicKeyHex, publicKey } = deriveEncryptionKeyPair(
+      await wallet.signTypedData(keyDerivationTypedData(stack.config.CHAIN_ID)),
+    );
+    const hash = await wallet.writeContract({ address: registry, abi: patientRegistryAbi, functionName: 'register', args: [publicKeyHex] });
+    await client.waitForTransactionReceipt({ hash });
+    log(`demo: registered patient ${address} (key ${keyFingerprint(publicKey)})`);
+  }
+}

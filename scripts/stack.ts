@@ -1,0 +1,216 @@
+/**
+ * Brings up the embedded Consentry stack: anvil (unless RPC_URL is set), the contracts
+ * (deployed idempotently), the indexer with its GraphQL endpoint, and the web app.
+ * Used by `npm start` (scripts/start.mjs → scripts/stack-cli.ts) and by the e2e tests.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Hex } from 'viem';
+import { loadConfig, REPO_ROOT, type Config } from '@consentry/sdk/config';
+import { ConsentryError } from '@consentry/sdk/errors';
+import { freePort, portInUse } from '@consentry/sdk/net';
+import { ANVIL_ACCOUNTS, startAnvil, type AnvilInstance } from '@consentry/sdk/testing/anvil';
+import { deployContracts, type DeployResult } from '../contracts/script/deploy.ts';
+
+export interface StackOptions {
+  /** Environment overrides on top of process.env (RPC_URL, DATABASE_URL, ports, ...). */
+  env?: Record<string, string | undefined>;
+  /** Pick free ports for anvil, the indexer and the web app (tests). */
+  ephemeralPorts?: boolean;
+  /** Seconds between anvil blocks (default 1). */
+  blockTime?: number;
+  log?: (line: string) => void;
+}
+
+export interface Stack {
+  config: Config;
+  deployment: DeployResult;
+  rpcUrl: string;
+  graphqlUrl: string;
+  webUrl: string;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export class StackError extends ConsentryError {}
+
+interface Service {
+  name: string;
+  child: ChildProcess;
+  output: string[];
+}
+
+const TSX = ['--import', 'tsx'];
+
+/** Spawns a service in its own process group, keeping the last lines of its output for errors. */
+function spawnService(name: string, args: string[], env: Record<string, string>, log: (l: string) => void): Service {
+  const child = spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const output: string[] = [];
+  const keep = (d: Buffer) => {
+    for (const line of d.toString().split('\n').filter(Boolean)) {
+      output.push(line);
+      if (output.length > 40) output.shift();
+      if (process.env.CONSENTRY_VERBOSE) log(`[${name}] ${line}`);
+    }
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return { name, child, output };
+}
+
+async function stopService(s: Service): Promise<void> {
+  const { child } = s;
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }, 8000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Polls `url` until it answers 2xx, or fails naming the service and its last output. */
+async function waitForHttp(url: string, service: Service, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (service.child.exitCode !== null) {
+      throw new StackError(
+        'SERVICE_EXITED',
+        `The ${service.name} stopped at start-up (exit ${service.child.exitCode}):\n${service.output.slice(-15).join('\n')}`,
+      );
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) {
+      throw new StackError(
+        'SERVICE_TIMEOUT',
+        `The ${service.name} did not answer on ${url} within ${timeoutMs / 1000} s:\n${service.output.slice(-15).join('\n')}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function assertPortFree(port: number, what: string, variable: string): Promise<void> {
+  if (await portInUse(port)) {
+    throw new StackError(
+      'PORT_TAKEN',
+      `Port ${port} (${what}) is already in use. Stop what is using it, or choose another port with ${variable}=<port>.`,
+    );
+  }
+}
+
+/** Builds what the stack runs from when it is missing or older than its sources. */
+export function buildIfNeeded(log: (l: string) => void): void {
+  const run = (what: string, args: string[]) => {
+    log(`building ${what} ...`);
+    const r = spawnSync('npm', args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+    if (r.status !== 0) throw new StackError('BUILD_FAILED', `Building ${what} failed:\n${(r.stdout + r.stderr).slice(-3000)}`);
+  };
+  run('contracts', ['run', 'build:contracts', '--silent']);
+  const webBuild = join(REPO_ROOT, 'web', 'build', 'server', 'index.js');
+  const builtAt = existsSync(webBuild) ? statSync(webBuild).mtimeMs : 0;
+  const sourcesAt = Math.max(newestMtime(join(REPO_ROOT, 'web', 'app')), newestMtime(join(REPO_ROOT, 'sdk', 'src')));
+  if (sourcesAt > builtAt) {
+    run('the web app', ['run', 'build', '-w', '@consentry/web', '--silent']);
+  }
+}
+
+/** The newest modification time of any file under `dir` (0 if it does not exist). */
+function newestMtime(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .reduce((newest, e) => Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs), 0);
+}
+
+/** Starts everything; the returned `stop()` brings it all down (web, indexer, then anvil). */
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const baseEnv = { ...process.env, ...opts.env };
+  if (opts.ephemeralPorts) {
+    baseEnv.ANVIL_PORT = String(await freePort());
+    baseEnv.INDEXER_PORT = String(await freePort());
+    baseEnv.WEB_PORT = String(await freePort());
+  }
+  const config = loadConfig(baseEnv);
+  mkdirSync(config.DATA_DIR, { recursive: true });
+  const services: Service[] = [];
+  let anvil: AnvilInstance | undefined;
+  const stop = async () => {
+    for (const s of services.reverse()) await stopService(s);
+    await anvil?.stop();
+  };
+
+  try {
+    let rpcUrl = config.RPC_URL;
+    const externalRpc = Boolean(baseEnv.RPC_URL);
+    if (!externalRpc) {
+      await assertPortFree(config.ANVIL_PORT, 'local chain', 'ANVIL_PORT');
+      anvil = await startAnvil({
+        port: config.ANVIL_PORT,
+        chainId: config.CHAIN_ID,
+        blockTime: opts.blockTime ?? 1,
+        stateFile: join(config.DATA_DIR, 'anvil-state.json'),
+      });
+      rpcUrl = anvil.rpcUrl;
+      log(`chain: anvil on ${rpcUrl} (chain ${config.CHAIN_ID}, state in ${join(config.DATA_DIR, 'anvil-state.json')})`);
+    } else {
+      log(`chain: ${rpcUrl} (RPC_URL)`);
+    }
+    await assertPortFree(config.INDEXER_PORT, 'indexer', 'INDEXER_PORT');
+    await assertPortFree(config.WEB_PORT, 'web app', 'WEB_PORT');
+
+    const privateKey = (config.DEPLOYER_PRIVATE_KEY as Hex | undefined) ??
+      (config.CHAIN_ID === 31337 ? ANVIL_ACCOUNTS[0]!.privateKey : undefined);
+    if (!privateKey) throw new StackError('CONFIG_INVALID', 'DEPLOYER_PRIVATE_KEY is required outside the local chain (31337).');
+    const deployment = await deployContracts({
+      rpcUrl,
+      privateKey,
+      chainId: config.CHAIN_ID,
+      deploymentsDir: config.DEPLOYMENTS_DIR,
+      log: (l) => log(`contracts: ${l}`),
+    });
+
+    const env: Record<string, string> = Object.fromEntries(
+      Object.entries({ ...baseEnv, RPC_URL: rpcUrl }).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    );
+    const graphqlUrl = config.SUBGRAPH_URL ?? `http://127.0.0.1:${config.INDEXER_PORT}/graphql`;
+    if (!config.SUBGRAPH_URL) {
+      const indexer = spawnService('indexer', [...TSX, 'workers/src/indexer/main.ts'], env, log);
+      services.push(indexer);
+      await waitForHttp(`http://127.0.0.1:${config.INDEXER_PORT}/health`, indexer, 60_000);
+      log(`indexer: GraphQL on ${graphqlUrl} (${config.DATABASE_URL ? 'PostgreSQL' : `SQLite in ${config.DATA_DIR}`})`);
+    } else {
+      log(`index: ${graphqlUrl} (SUBGRAPH_URL)`);
+    }
+
+    const web = spawnService('web app', [join('web', 'server.mjs')], { ...env, HOST: '127.0.0.1', PORT: String(config.WEB_PORT) }, log);
+    services.push(web);
+    const webUrl = `http://127.0.0.1:${config.WEB_PORT}`;
+    await waitForHttp(`${webUrl}/`, web, 60_000);
+    return { config, deployment, rpcUrl, graphqlUrl, webUrl, env, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

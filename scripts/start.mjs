@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// `npm start` / `npm run demo`: installs what is missing, then hands over to scripts/stack-cli.ts.
+// Plain JavaScript on purpose: it must run before node_modules (and so tsx) exists.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 10)) {
+  console.error(`Consentry needs Node.js 20.10 or newer; this is ${process.version}.`);
+  process.exit(1);
+}
+
+const needed = ['tsx', 'viem', 'better-sqlite3', '@foundry-rs/anvil', '@remix-run/node'];
+const missing = needed.filter((p) => !existsSync(join(root, 'node_modules', p, 'package.json')));
+if (missing.length > 0) {
+  console.log(`Installing dependencies (missing: ${missing.join(', ')}); this takes a few minutes the first time ...`);
+  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error('npm ci failed; see the output above.');
+    process.exit(r.status ?? 1);
+  }
+}
+
+const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'stack-cli.ts'), ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+});
+// The child handles Ctrl-C itself (it shares our terminal's process group); we only wait for it.
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
