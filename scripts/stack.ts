@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hex } from 'viem';
+import { assertChain } from '@consentry/sdk/clients';
 import { loadConfig, REPO_ROOT, type Config } from '@consentry/sdk/config';
 import { ConsentryError } from '@consentry/sdk/errors';
 import { freePort, portInUse } from '@consentry/sdk/net';
@@ -175,7 +176,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       rpcUrl = anvil.rpcUrl;
       log(`chain: anvil on ${rpcUrl} (chain ${config.CHAIN_ID}, state in ${join(config.DATA_DIR, 'anvil-state.json')})`);
     } else {
-      log(`chain: ${rpcUrl} (RPC_URL)`);
+      await assertChain(rpcUrl, config.CHAIN_ID);
+      log(`chain: ${rpcUrl} (RPC_URL, chain ${config.CHAIN_ID})`);
     }
     await assertPortFree(config.INDEXER_PORT, 'indexer', 'INDEXER_PORT');
     await assertPortFree(config.WEB_PORT, 'web app', 'WEB_PORT');

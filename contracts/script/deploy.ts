@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { getAddress, keccak256, type Hex } from 'viem';
-import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
+import { assertChain, publicClientFor, walletClientFor } from '@consentry/sdk/clients';
 import { loadConfig, REPO_ROOT } from '@consentry/sdk/config';
 import { ConsentryError } from '@consentry/sdk/errors';
 import { deploymentFile, readDeployment, writeDeployment, type Deployment } from '@consentry/sdk/deployment';
@@ -52,19 +52,7 @@ export interface DeployResult extends Deployment {
 /** Deploys (or reuses) every contract; see the file header. */
 export async function deployContracts(opts: DeployOptions): Promise<DeployResult> {
   const log = opts.log ?? (() => {});
-  let chainId: number;
-  const probe = publicClientFor(opts.rpcUrl, opts.chainId ?? 31337, { retryCount: 0 });
-  try {
-    chainId = await probe.getChainId();
-  } catch (cause) {
-    throw new ConsentryError('RPC_UNREACHABLE', `Cannot reach the chain at ${opts.rpcUrl}`, { cause });
-  }
-  if (opts.chainId !== undefined && chainId !== opts.chainId) {
-    throw new ConsentryError(
-      'CHAIN_ID_MISMATCH',
-      `The chain at ${opts.rpcUrl} has id ${chainId}, but CHAIN_ID is ${opts.chainId}`,
-    );
-  }
+  const chainId = await assertChain(opts.rpcUrl, opts.chainId);
   const client = publicClientFor(opts.rpcUrl, chainId);
   const registry = readArtifact('PatientRegistry');
 

@@ -1,4 +1,5 @@
 import { createPublicClient, createWalletClient, defineChain, http, type Chain, type Hex } from 'viem';
+import { ConsentryError } from './errors.ts';
 import { privateKeyToAccount } from 'viem/accounts';
 import { anvil } from 'viem/chains';
 
@@ -29,4 +30,24 @@ export function walletClientFor(rpcUrl: string, chainId: number, privateKey: Hex
     chain: chainFor(chainId, rpcUrl),
     transport: http(rpcUrl, { retryCount: 3, timeout: 10_000 }),
   });
+}
+
+/**
+ * Checks that `rpcUrl` answers and is the chain we expect, failing in words otherwise
+ * (codes RPC_UNREACHABLE, CHAIN_ID_MISMATCH). Returns the chain id.
+ */
+export async function assertChain(rpcUrl: string, expectedChainId?: number): Promise<number> {
+  let chainId: number;
+  try {
+    chainId = await publicClientFor(rpcUrl, expectedChainId ?? 31337, { retryCount: 0 }).getChainId();
+  } catch (cause) {
+    throw new ConsentryError('RPC_UNREACHABLE', `Cannot reach the chain at ${rpcUrl}`, { cause });
+  }
+  if (expectedChainId !== undefined && chainId !== expectedChainId) {
+    throw new ConsentryError(
+      'CHAIN_ID_MISMATCH',
+      `The chain at ${rpcUrl} has id ${chainId}, but CHAIN_ID is ${expectedChainId}`,
+    );
+  }
+  return chainId;
 }
