@@ -1,0 +1,2 @@
+export * from './patients.ts';
+export * from './indexer.ts';

@@ -1,0 +1,38 @@
+// The indexer's own bookkeeping, for PostgreSQL: where it is, which chain it follows, the hashes
+// of recent blocks (reorg detection) and how to undo recent writes to mutable entities.
+import { bigint, integer, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+
+/** One row: the chain identity the data belongs to and the last fully indexed block. */
+export const indexerCheckpoint = pgTable('indexer_checkpoint', {
+  id: text('id').primaryKey(),
+  chainId: integer('chain_id').notNull(),
+  contractAddress: text('contract_address').notNull(),
+  startBlock: bigint('start_block', { mode: 'number' }).notNull(),
+  startBlockHash: text('start_block_hash').notNull(),
+  /** Null until the first page is committed. */
+  blockNumber: bigint('block_number', { mode: 'number' }),
+  blockHash: text('block_hash'),
+  blockTimestamp: bigint('block_timestamp', { mode: 'number' }),
+});
+
+/** Hashes of recently indexed blocks (those with events, and every page's last block). */
+export const indexerBlock = pgTable('indexer_block', {
+  number: bigint('number', { mode: 'number' }).primaryKey(),
+  hash: text('hash').notNull(),
+  timestamp: bigint('timestamp', { mode: 'number' }).notNull(),
+});
+
+/**
+ * Undo log: the state of a mutable entity before `block` changed it (null = it did not exist).
+ * One row per (block, entity, id); rolled back newest block first.
+ */
+export const indexerUndo = pgTable(
+  'indexer_undo',
+  {
+    blockNumber: bigint('block_number', { mode: 'number' }).notNull(),
+    entity: text('entity').notNull(),
+    entityId: text('entity_id').notNull(),
+    previous: text('previous'),
+  },
+  (t) => [primaryKey({ columns: [t.blockNumber, t.entity, t.entityId] })],
+);

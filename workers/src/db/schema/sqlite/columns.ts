@@ -1,0 +1,18 @@
+import { customType } from 'drizzle-orm/sqlite-core';
+
+// The SQLite connection runs with better-sqlite3's safeIntegers on, so every INTEGER comes back
+// as a JS bigint and 64-bit values are exact. These two column types say how each one is used.
+
+/** A GraphQL `BigInt` (block numbers, timestamps, log indexes): an exact signed 64-bit INTEGER. */
+export const bigInt = customType<{ data: bigint; driverData: bigint | number }>({
+  dataType: () => 'integer',
+  toDriver: (value) => value,
+  fromDriver: (value) => BigInt(value),
+});
+
+/** A small integer (GraphQL `Int`, counters, block numbers in bookkeeping): a JS number. */
+export const int = customType<{ data: number; driverData: bigint | number }>({
+  dataType: () => 'integer',
+  toDriver: (value) => value,
+  fromDriver: (value) => Number(value),
+});

@@ -1,0 +1,39 @@
+// The indexer's own bookkeeping, for SQLite: where it is, which chain it follows, the hashes of
+// recent blocks (reorg detection) and how to undo recent writes to mutable entities.
+import { primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { int } from './columns.ts';
+
+/** One row: the chain identity the data belongs to and the last fully indexed block. */
+export const indexerCheckpoint = sqliteTable('indexer_checkpoint', {
+  id: text('id').primaryKey(),
+  chainId: int('chain_id').notNull(),
+  contractAddress: text('contract_address').notNull(),
+  startBlock: int('start_block').notNull(),
+  startBlockHash: text('start_block_hash').notNull(),
+  /** Null until the first page is committed. */
+  blockNumber: int('block_number'),
+  blockHash: text('block_hash'),
+  blockTimestamp: int('block_timestamp'),
+});
+
+/** Hashes of recently indexed blocks (those with events, and every page's last block). */
+export const indexerBlock = sqliteTable('indexer_block', {
+  number: int('number').primaryKey(),
+  hash: text('hash').notNull(),
+  timestamp: int('timestamp').notNull(),
+});
+
+/**
+ * Undo log: the state of a mutable entity before `block` changed it (null = it did not exist).
+ * One row per (block, entity, id); rolled back newest block first.
+ */
+export const indexerUndo = sqliteTable(
+  'indexer_undo',
+  {
+    blockNumber: int('block_number').notNull(),
+    entity: text('entity').notNull(),
+    entityId: text('entity_id').notNull(),
+    previous: text('previous'),
+  },
+  (t) => [primaryKey({ columns: [t.blockNumber, t.entity, t.entityId] })],
+);

@@ -1,0 +1,138 @@
+// The indexer's storage contract, the same for every database (SQLite, PGlite, PostgreSQL).
+// Rows use the GraphQL field names of subgraph/schema.graphql: Bytes and ids are lowercase
+// 0x-hex strings, BigInt are JS bigints, Int are numbers, references hold the referenced id.
+import { ConsentryError } from '@consentry/sdk/errors';
+import type * as pg from './schema/pg/index.ts';
+import type * as sqlite from './schema/sqlite/index.ts';
+
+export type EntityRows = {
+  Patient: typeof sqlite.patient.$inferSelect;
+  PatientRegistered: typeof sqlite.patientRegistered.$inferSelect;
+  EncryptionKeyRotated: typeof sqlite.encryptionKeyRotated.$inferSelect;
+};
+
+// Both dialects must give the same row shapes; this fails to compile when they drift apart.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const dialectsAgree: Same<EntityRows['Patient'], typeof pg.patient.$inferSelect> &
+  Same<EntityRows['PatientRegistered'], typeof pg.patientRegistered.$inferSelect> &
+  Same<EntityRows['EncryptionKeyRotated'], typeof pg.encryptionKeyRotated.$inferSelect> = true;
+void dialectsAgree;
+
+export type EntityName = keyof EntityRows;
+/** Entities that change after they are written (the schema's `@entity(immutable: false)`). */
+export const MUTABLE_ENTITIES = ['Patient'] as const satisfies readonly EntityName[];
+/** Event entities, written once (`@entity(immutable: true)`); each has a `blockNumber`. */
+export const IMMUTABLE_ENTITIES = [
+  'PatientRegistered',
+  'EncryptionKeyRotated',
+] as const satisfies readonly EntityName[];
+export const ENTITY_NAMES: readonly EntityName[] = [...MUTABLE_ENTITIES, ...IMMUTABLE_ENTITIES];
+export type MutableEntityName = (typeof MUTABLE_ENTITIES)[number];
+export type ImmutableEntityName = (typeof IMMUTABLE_ENTITIES)[number];
+
+export type EntityValue = string | number | bigint | boolean | null;
+export type EntityRow = Record<string, EntityValue>;
+
+/** A block the indexer has seen: number, hash (lowercase hex) and timestamp (seconds). */
+export type BlockRef = { number: number; hash: string; timestamp: number };
+
+/** Which chain and contract the stored data was indexed from. */
+export type ChainIdentity = {
+  chainId: number;
+  contractAddress: string;
+  startBlock: number;
+  startBlockHash: string;
+};
+
+export type IndexerState = ChainIdentity & { checkpoint: BlockRef | null };
+
+/** The state of a mutable entity before `blockNumber` changed it; null: it did not exist yet. */
+export type UndoEntry = {
+  blockNumber: number;
+  entity: MutableEntityName;
+  id: string;
+  previous: EntityRow | null;
+};
+
+/** Everything one page of blocks writes. A store applies it in one transaction. */
+export type PageWrite = {
+  checkpoint: BlockRef;
+  /** Hashes to remember for reorg detection (the checkpoint's block among them). */
+  blocks: BlockRef[];
+  inserts: { [E in ImmutableEntityName]: EntityRows[E][] };
+  /** Final state after the page of every mutable entity it touched. */
+  upserts: { [E in MutableEntityName]: EntityRows[E][] };
+  undo: UndoEntry[];
+  /** Forget block hashes and undo entries of blocks below this number (they are final). */
+  pruneBelow: number;
+};
+
+export type RollbackSummary = { deleted: number; restored: number };
+
+export type FilterOp = 'eq' | 'not' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'not_in';
+export type Filter =
+  | { field: string; op: FilterOp; value: EntityValue | EntityValue[] }
+  | { and: Filter[] }
+  | { or: Filter[] };
+
+export type ListQuery = {
+  where?: Filter[];
+  orderBy?: string;
+  orderDirection?: 'asc' | 'desc';
+  first: number;
+  skip: number;
+};
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Where the data lives, safe to log (no credentials). */
+  readonly location: string;
+  readState(): Promise<IndexerState | null>;
+  /** Empties every entity and bookkeeping table and records a new chain identity. */
+  resetState(identity: ChainIdentity): Promise<void>;
+  /** Current rows of a mutable entity, for handlers that update them. */
+  load<E extends MutableEntityName>(entity: E, ids: readonly string[]): Promise<EntityRows[E][]>;
+  /** Applies one page's entity writes, block hashes and checkpoint atomically. */
+  commitPage(page: PageWrite): Promise<void>;
+  /** Remembered block hashes, oldest first. */
+  recentBlocks(): Promise<BlockRef[]>;
+  /** Undoes everything written in blocks after `block` and makes it the checkpoint. */
+  rollbackTo(block: BlockRef): Promise<RollbackSummary>;
+  findById<E extends EntityName>(entity: E, id: string): Promise<EntityRows[E] | null>;
+  findMany<E extends EntityName>(entity: E, query: ListQuery): Promise<EntityRows[E][]>;
+  count(entity: EntityName): Promise<number>;
+  close(): Promise<void>;
+}
+
+export class StoreError extends ConsentryError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'StoreError';
+  }
+}
+
+/** The undo log keeps rows as JSON; bigints travel as `{"$bigint": "<decimal>"}`. */
+export function encodeRow(row: EntityRow): string {
+  return JSON.stringify(row, (_key, value: unknown) =>
+    typeof value === 'bigint' ? { $bigint: value.toString() } : value,
+  );
+}
+
+export function decodeRow(json: string): EntityRow {
+  return JSON.parse(json, (_key, value: unknown) => {
+    if (value !== null && typeof value === 'object' && '$bigint' in value) {
+      return BigInt((value as { $bigint: string }).$bigint);
+    }
+    return value;
+  }) as EntityRow;
+}
+
+export const CHECKPOINT_ID = 'main';
+/** Rows per INSERT statement: well under SQLite's and PostgreSQL's bound-parameter limits. */
+export const INSERT_CHUNK = 500;
+
+export function chunks<T>(items: readonly T[], size = INSERT_CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
