@@ -1,0 +1,405 @@
+// The embedded indexer: follows PatientRegistry logs page by page, CONFIRMATIONS behind the head,
+// and writes each page (entities, block hashes, checkpoint) in one transaction. Before every
+// page it checks that its checkpoint is still on the chain; if not, it finds the newest block
+// it remembers that still is, rolls back to it and indexes the new branch.
+import type { Deployment } from '@consentry/sdk/deployment';
+import { pino, type Logger } from 'pino';
+import { BlockNotFoundError, createPublicClient, http, type Hex, type PublicClient } from 'viem';
+import type { BlockRef, ChainIdentity, MutableEntityName, Store } from '../db/store.ts';
+import { IndexerError } from './errors.ts';
+import {
+  entitiesRead,
+  handlePatientRegistryEvent,
+  patientRegistryEvents,
+  type PatientRegistryEvent,
+} from './mappings/patient-registry.ts';
+import { PageContext } from './page.ts';
+
+export type IndexerLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+
+export type IndexerOptions = {
+  rpcUrl: string;
+  deployment: Deployment;
+  store: Store;
+  /** Blocks to stay behind the head (default 2). */
+  confirmations?: number;
+  /** Blocks per getLogs page (default 1000; halved automatically when the RPC refuses a range). */
+  pageSize?: number;
+  /** Pause when caught up, in ms (default 1000). */
+  pollIntervalMs?: number;
+  /** Reorgs up to this deep are rolled back block by block; deeper ones re-index (default 250). */
+  reorgThreshold?: number;
+  logger?: IndexerLogger;
+};
+
+export type IndexerStatus = {
+  checkpoint: BlockRef | null;
+  /** Latest head seen on the chain. */
+  head: number | null;
+  running: boolean;
+  /** A page failed for a reason other than the chain being unreachable (like graph-node's flag). */
+  hasIndexingErrors: boolean;
+  lastError: string | null;
+  pages: number;
+  events: number;
+  reorgs: number;
+};
+
+export interface Indexer {
+  /** Runs the follow loop in the background until stop(). */
+  start(): void;
+  /** Finishes the page in progress and stops. */
+  stop(): Promise<void>;
+  /** Indexes until caught up with head - confirmations (as of now), then returns. Not while started. */
+  syncToHead(): Promise<IndexerStatus>;
+  /** Resolves when the checkpoint reaches `blockNumber` (the loop must be running). */
+  waitForBlock(blockNumber: number, timeoutMs?: number): Promise<IndexerStatus>;
+  status(): IndexerStatus;
+}
+
+type StepResult = 'page' | 'idle' | 'reorg' | 'retry';
+
+const RANGE_ERROR = /range|limit|too many|exceed|more than|10000|response size/i;
+
+/** scheme://host:port of an RPC URL: its path or query may hold an API key, which never goes in a log. */
+export function rpcOrigin(rpcUrl: string): string {
+  try {
+    return new URL(rpcUrl).origin;
+  } catch {
+    return '(invalid RPC URL)';
+  }
+}
+
+export function createIndexer(options: IndexerOptions): Indexer {
+  const { rpcUrl, deployment, store } = options;
+  const confirmations = options.confirmations ?? 2;
+  const maxPageSize = options.pageSize ?? 1000;
+  const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const reorgThreshold = options.reorgThreshold ?? 250;
+  const log = options.logger ?? pino({ level: 'silent' });
+  if (!Number.isInteger(confirmations) || confirmations < 0) throw new RangeError('confirmations must be >= 0');
+  if (!Number.isInteger(maxPageSize) || maxPageSize < 1) throw new RangeError('pageSize must be >= 1');
+
+  const registry = deployment.contracts.PatientRegistry;
+  const endpoint = rpcOrigin(rpcUrl);
+  const redact = (message: string) => message.split(rpcUrl).join(endpoint);
+  const client: PublicClient = createPublicClient({
+    // Batched JSON-RPC: a page's block headers go in one request.
+    transport: http(rpcUrl, { batch: { batchSize: 500 }, retryCount: 2, timeout: 30_000 }),
+    cacheTime: 0,
+  });
+
+  let identity: ChainIdentity | null = null;
+  let checkpoint: BlockRef | null = null;
+  let pageSize = maxPageSize;
+  let loop: Promise<void> | null = null;
+  let syncing = false;
+  let stopping = false;
+  let wake: (() => void) | null = null;
+  const waiters = new Set<() => void>();
+  const status: IndexerStatus = {
+    checkpoint: null,
+    head: null,
+    running: false,
+    hasIndexingErrors: false,
+    lastError: null,
+    pages: 0,
+    events: 0,
+    reorgs: 0,
+  };
+
+  function setCheckpoint(block: BlockRef | null): void {
+    checkpoint = block;
+    status.checkpoint = block;
+    for (const w of waiters) w();
+  }
+
+  async function header(blockNumber: number): Promise<BlockRef | null> {
+    try {
+      const b = await client.getBlock({ blockNumber: BigInt(blockNumber), includeTransactions: false });
+      if (b.hash === null || b.number === null) return null;
+      return { number: Number(b.number), hash: b.hash.toLowerCase(), timestamp: Number(b.timestamp) };
+    } catch (err) {
+      if (err instanceof BlockNotFoundError) return null;
+      throw err;
+    }
+  }
+
+  async function isCanonical(block: BlockRef): Promise<boolean> {
+    return (await header(block.number))?.hash === block.hash;
+  }
+
+  /** Checks the chain and deployment, and starts over when the store holds another chain's data. */
+  async function init(): Promise<void> {
+    let chainId: number;
+    try {
+      chainId = await client.getChainId();
+    } catch (cause) {
+      throw new IndexerError('RPC_UNREACHABLE', `Cannot reach the chain at ${endpoint}`, { cause });
+    }
+    if (chainId !== deployment.chainId) {
+      throw new IndexerError(
+        'CHAIN_ID_MISMATCH',
+        `The chain at ${endpoint} has id ${chainId}, but the deployment is for chain ${deployment.chainId}`,
+      );
+    }
+    const start = await header(registry.startBlock);
+    if (!start) {
+      throw new IndexerError(
+        'DEPLOYMENT_NOT_ON_CHAIN',
+        `The deployment's start block ${registry.startBlock} is beyond the chain head: deploy again on this chain`,
+      );
+    }
+    identity = {
+      chainId,
+      contractAddress: registry.address.toLowerCase(),
+      startBlock: registry.startBlock,
+      startBlockHash: start.hash,
+    };
+    const state = await store.readState();
+    const same =
+      state !== null &&
+      state.chainId === identity.chainId &&
+      state.contractAddress === identity.contractAddress &&
+      state.startBlock === identity.startBlock &&
+      state.startBlockHash === identity.startBlockHash;
+    if (!same) {
+      if (state) log.warn({ startBlock: identity.startBlock }, 'the chain or the deployment changed: re-indexing from the start block');
+      await store.resetState(identity);
+      setCheckpoint(null);
+    } else {
+      setCheckpoint(state.checkpoint);
+    }
+    log.info(
+      { chainId, contract: identity.contractAddress, startBlock: identity.startBlock, checkpoint: checkpoint?.number ?? null, store: store.location },
+      'indexer ready',
+    );
+  }
+
+  async function fetchLogs(fromBlock: number, toBlock: number): Promise<PatientRegistryEvent[]> {
+    const logs = await client.getLogs({
+      address: registry.address,
+      events: patientRegistryEvents,
+      fromBlock: BigInt(fromBlock),
+      toBlock: BigInt(toBlock),
+      strict: true,
+    });
+    return logs
+      .filter((l) => l.blockNumber !== null && l.logIndex !== null && l.transactionHash !== null)
+      .map(
+        (l) =>
+          ({
+            eventName: l.eventName,
+            args: l.args,
+            blockNumber: Number(l.blockNumber),
+            blockHash: l.blockHash,
+            blockTimestamp: 0n,
+            transactionHash: l.transactionHash,
+            logIndex: l.logIndex,
+          }) as PatientRegistryEvent & { blockHash: Hex },
+      )
+      .sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+  }
+
+  /** Rolls back to the newest remembered block that is still on the chain. */
+  async function handleReorg(): Promise<void> {
+    const orphaned = checkpoint;
+    const blocks = await store.recentBlocks();
+    // On-chain blocks form a prefix of the remembered ones: binary search its end.
+    let lo = 0;
+    let hi = blocks.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (await isCanonical(blocks[mid]!)) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    status.reorgs += 1;
+    if (found === -1) {
+      log.warn({ checkpoint: orphaned?.number }, 'reorg deeper than the remembered blocks: re-indexing from the start block');
+      await init();
+      await store.resetState(identity!);
+      setCheckpoint(null);
+      return;
+    }
+    const ancestor = blocks[found]!;
+    const summary = await store.rollbackTo(ancestor);
+    setCheckpoint(ancestor);
+    log.warn(
+      { from: orphaned?.number, to: ancestor.number, deleted: summary.deleted, restored: summary.restored },
+      'chain reorganisation: rolled back',
+    );
+  }
+
+  async function step(): Promise<StepResult> {
+    if (!identity) await init();
+    const head = Number(await client.getBlockNumber());
+    status.head = head;
+    const target = head - confirmations;
+    const from = checkpoint ? checkpoint.number + 1 : registry.startBlock;
+    if (from > target) {
+      if (checkpoint && !(await isCanonical(checkpoint))) {
+        await handleReorg();
+        return 'reorg';
+      }
+      return 'idle';
+    }
+    const to = Math.min(from + pageSize - 1, target);
+    // Read `to` before and after the logs: if it is the same block both times, the logs are of
+    // that chain. The checkpoint is checked after the first read, so it is `to`'s ancestor.
+    const last = await header(to);
+    if (!last) return 'retry';
+    if (checkpoint && !(await isCanonical(checkpoint))) {
+      await handleReorg();
+      return 'reorg';
+    }
+    let events: Array<PatientRegistryEvent & { blockHash: Hex }>;
+    try {
+      events = (await fetchLogs(from, to)) as Array<PatientRegistryEvent & { blockHash: Hex }>;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (to > from && RANGE_ERROR.test(message)) {
+        pageSize = Math.max(1, Math.floor((to - from + 1) / 2));
+        log.warn({ from, to, pageSize }, 'the RPC refused the log range: smaller pages');
+        return 'retry';
+      }
+      throw err;
+    }
+    // One header per block with events (timestamps), fetched once, batched.
+    const numbers = [...new Set(events.map((e) => e.blockNumber))].filter((n) => n !== to);
+    const headers = new Map<number, BlockRef>([[to, last]]);
+    const fetched = await Promise.all(numbers.map((n) => header(n)));
+    numbers.forEach((n, i) => fetched[i] && headers.set(n, fetched[i]));
+    for (const e of events) {
+      const h = headers.get(e.blockNumber);
+      if (!h || h.hash !== e.blockHash.toLowerCase()) return 'retry';
+      e.blockTimestamp = BigInt(h.timestamp);
+    }
+    if ((await header(to))?.hash !== last.hash) return 'retry';
+
+    let write;
+    try {
+      write = await buildPage(events, last, [...headers.values()]);
+      await store.commitPage(write);
+    } catch (cause) {
+      status.hasIndexingErrors = true;
+      throw new IndexerError('HANDLER_FAILED', `Indexing blocks ${from}-${to} failed: ${String(cause)}`, { cause });
+    }
+    status.hasIndexingErrors = false;
+    status.pages += 1;
+    status.events += events.length;
+    if (pageSize < maxPageSize) pageSize = Math.min(maxPageSize, pageSize * 2);
+    setCheckpoint(last);
+    log.debug({ from, to, events: events.length, head }, 'page indexed');
+    return 'page';
+  }
+
+  async function buildPage(events: PatientRegistryEvent[], last: BlockRef, blocks: BlockRef[]) {
+    const wanted = new Map<MutableEntityName, Set<string>>();
+    for (const e of events) {
+      for (const [entity, id] of entitiesRead(e)) {
+        if (!wanted.has(entity)) wanted.set(entity, new Set());
+        wanted.get(entity)!.add(id);
+      }
+    }
+    const ctx = new PageContext(wanted, { Patient: await store.load('Patient', [...(wanted.get('Patient') ?? [])]) });
+    for (const e of events) {
+      ctx.enterBlock(e.blockNumber);
+      handlePatientRegistryEvent(ctx, e);
+    }
+    // Keep the previous checkpoint too, so a reorg search always finds a block to fall back to.
+    const pruneBelow = Math.min(last.number - reorgThreshold, checkpoint?.number ?? last.number);
+    return ctx.toWrite(last, blocks.sort((a, b) => a.number - b.number), pruneBelow);
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = null;
+        resolve();
+      }
+      wake = done;
+    });
+  }
+
+  async function run(): Promise<void> {
+    let failures = 0;
+    while (!stopping) {
+      let result: StepResult;
+      try {
+        result = await step();
+        failures = 0;
+        status.lastError = null;
+      } catch (err) {
+        failures += 1;
+        const message = redact(err instanceof Error ? err.message : String(err));
+        status.lastError = message;
+        const code = err instanceof IndexerError ? err.code : 'RPC_FAILED';
+        log.error({ code, err: message, failures }, 'indexing step failed; retrying');
+        if (err instanceof IndexerError && err.code === 'CHAIN_ID_MISMATCH') identity = null;
+        await sleep(Math.min(pollIntervalMs * 2 ** Math.min(failures, 5), 30_000));
+        continue;
+      }
+      if (result === 'idle') await sleep(pollIntervalMs);
+      // The chain moved under a page: give it a moment before reading again.
+      else if (result === 'retry') await sleep(Math.min(pollIntervalMs, 100));
+    }
+  }
+
+  return {
+    start() {
+      if (loop) return;
+      if (syncing) throw new IndexerError('BUSY', 'syncToHead() is running');
+      stopping = false;
+      status.running = true;
+      loop = run().finally(() => {
+        status.running = false;
+        loop = null;
+      });
+    },
+    async stop() {
+      stopping = true;
+      wake?.();
+      await loop;
+    },
+    async syncToHead() {
+      if (loop || syncing) throw new IndexerError('BUSY', 'The indexer is already running');
+      syncing = true;
+      try {
+        for (;;) {
+          const result = await step();
+          if (result === 'idle') return { ...status };
+        }
+      } finally {
+        syncing = false;
+      }
+    },
+    waitForBlock(blockNumber, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if ((checkpoint?.number ?? -1) >= blockNumber) {
+            cleanup();
+            resolve({ ...status });
+          }
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new IndexerError('TIMEOUT', `Block ${blockNumber} not indexed within ${timeoutMs} ms (at ${checkpoint?.number ?? 'none'})`));
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    status: () => ({ ...status }),
+  };
+}

@@ -1,0 +1,86 @@
+// The databases every indexer test suite runs against: a SQLite temp file, PGlite in memory, and
+// a real PostgreSQL server when TEST_DATABASE_URL is set (CI sets it). Each store is fresh.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { PgStore } from '../../db/pg-store.ts';
+import { SqliteStore } from '../../db/sqlite-store.ts';
+import type { Store } from '../../db/store.ts';
+
+export type StoreKind = {
+  name: 'sqlite' | 'pglite' | 'postgres';
+  /** A fresh, empty store. */
+  open(): Promise<Store>;
+  /** Environment for main.ts to open the same kind of store (fresh each call). */
+  childEnv(): Promise<Record<string, string>>;
+  /** Removes what open()/childEnv() created. */
+  cleanup(): Promise<void>;
+};
+
+function tempDirs() {
+  const dirs: string[] = [];
+  return {
+    make(prefix: string): string {
+      const dir = mkdtempSync(join(tmpdir(), prefix));
+      dirs.push(dir);
+      return dir;
+    },
+    remove(): void {
+      for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+    },
+  };
+}
+
+function sqliteKind(): StoreKind {
+  const dirs = tempDirs();
+  return {
+    name: 'sqlite',
+    open: async () => SqliteStore.open(join(dirs.make('consentry-sqlite-'), 'indexer.sqlite')),
+    childEnv: async () => ({ DATA_DIR: dirs.make('consentry-data-') }),
+    cleanup: async () => dirs.remove(),
+  };
+}
+
+function pgliteKind(): StoreKind {
+  const dirs = tempDirs();
+  return {
+    name: 'pglite',
+    open: () => PgStore.openPglite(),
+    childEnv: async () => ({ DATA_DIR: dirs.make('consentry-data-'), INDEXER_PGLITE_DIR: dirs.make('consentry-pglite-') }),
+    cleanup: async () => dirs.remove(),
+  };
+}
+
+function postgresKind(url: string): StoreKind {
+  const schemas: string[] = [];
+  const dirs = tempDirs();
+  const fresh = () => {
+    const schema = `test_${randomBytes(6).toString('hex')}`;
+    schemas.push(schema);
+    return schema;
+  };
+  return {
+    name: 'postgres',
+    open: () => PgStore.openPostgres(url, { schema: fresh() }),
+    childEnv: async () => ({ DATA_DIR: dirs.make('consentry-data-'), DATABASE_URL: url, INDEXER_DATABASE_SCHEMA: fresh() }),
+    async cleanup() {
+      dirs.remove();
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        for (const s of schemas.splice(0)) await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+export function storeKinds(): StoreKind[] {
+  const kinds = [sqliteKind(), pgliteKind()];
+  const url = process.env.TEST_DATABASE_URL;
+  if (url) kinds.push(postgresKind(url));
+  return kinds;
+}
