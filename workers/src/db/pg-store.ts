@@ -84,10 +84,15 @@ export class PgStore implements Store {
     } catch (cause) {
       throw new StoreError('STORE_OPEN_FAILED', `Cannot open PGlite${dataDir ? ` in ${dataDir}` : ''}`, { cause });
     }
+    return PgStore.fromPglite(client, { location: dataDir ? `pglite:${dataDir}` : 'pglite:memory', ownsClient: true });
+  }
+
+  /** A store on an open PGlite instance; close() leaves the instance open unless `ownsClient`. */
+  static async fromPglite(client: PGlite, options: { location?: string; ownsClient?: boolean } = {}): Promise<PgStore> {
     const db = drizzlePglite({ client, schema });
     await migratePglite(db, { migrationsFolder: MIGRATIONS });
-    return new PgStore(dataDir ? `pglite:${dataDir}` : 'pglite:memory', db as unknown as Db, async () => {
-      if (!client.closed) await client.close();
+    return new PgStore(options.location ?? 'pglite:memory', db as unknown as Db, async () => {
+      if (options.ownsClient && !client.closed) await client.close();
     });
   }
 

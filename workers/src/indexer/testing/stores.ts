@@ -4,7 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { getTableName, type Table } from 'drizzle-orm';
 import pg from 'pg';
+import * as pgTables from '../../db/schema/pg/index.ts';
 import { PgStore } from '../../db/pg-store.ts';
 import { SqliteStore } from '../../db/sqlite-store.ts';
 import type { Store } from '../../db/store.ts';
@@ -18,6 +21,8 @@ export type StoreKind = {
   /** Removes what open()/childEnv() created. */
   cleanup(): Promise<void>;
 };
+
+const ALL_TABLES = Object.values(pgTables as Record<string, Table>).map((t) => `"${getTableName(t)}"`);
 
 function tempDirs() {
   const dirs: string[] = [];
@@ -43,13 +48,39 @@ function sqliteKind(): StoreKind {
   };
 }
 
+/**
+ * PGlite instances take seconds to start, so they are reused: a store handed out is emptied
+ * first, and closing it gives its instance back for the next open().
+ */
 function pgliteKind(): StoreKind {
   const dirs = tempDirs();
+  const idle: PGlite[] = [];
+  const all: PGlite[] = [];
   return {
     name: 'pglite',
-    open: () => PgStore.openPglite(),
+    async open() {
+      let client = idle.pop();
+      if (!client) {
+        client = new PGlite();
+        all.push(client);
+      }
+      const store = await PgStore.fromPglite(client);
+      await client.exec(`TRUNCATE ${ALL_TABLES.join(', ')}`);
+      const instance = client;
+      const close = store.close.bind(store);
+      return Object.assign(store, {
+        async close() {
+          await close();
+          if (!idle.includes(instance)) idle.push(instance);
+        },
+      });
+    },
     childEnv: async () => ({ DATA_DIR: dirs.make('consentry-data-'), INDEXER_PGLITE_DIR: dirs.make('consentry-pglite-') }),
-    cleanup: async () => dirs.remove(),
+    async cleanup() {
+      dirs.remove();
+      for (const c of all.splice(0)) await c.close();
+      idle.length = 0;
+    },
   };
 }
 
