@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { loadConfig, type Config } from '@consentry/sdk/config';
+import { readDeployment } from '@consentry/sdk/deployment';
+import { ConsentryError } from '@consentry/sdk/errors';
+import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
+import { LOCAL_CHAIN_ID, type PublicConfig } from './public-config.ts';
+
+const webEnvSchema = z.object({
+  /** The RPC URL browsers use, when it differs from the server's RPC_URL (e.g. behind a proxy). */
+  PUBLIC_RPC_URL: z.url().optional(),
+});
+
+let cached: { config: Config; publicRpcUrl: string } | undefined;
+
+/** The server's configuration, parsed once from the environment. */
+export function serverConfig(env: Record<string, string | undefined> = process.env): { config: Config; publicRpcUrl: string } {
+  if (env === process.env && cached) return cached;
+  const config = loadConfig(env);
+  const web = webEnvSchema.safeParse({ PUBLIC_RPC_URL: env.PUBLIC_RPC_URL || undefined });
+  if (!web.success) throw new ConsentryError('CONFIG_INVALID', 'Invalid configuration: PUBLIC_RPC_URL must be a URL');
+  const result = { config, publicRpcUrl: web.data.PUBLIC_RPC_URL ?? config.RPC_URL };
+  if (env === process.env) cached = result;
+  return result;
+}
+
+/**
+ * The browser's view of the configuration. The deployment is read on every call so that a
+ * redeploy is picked up without restarting the web server; a missing one becomes `problem`.
+ */
+export function publicConfig(env: Record<string, string | undefined> = process.env): PublicConfig {
+  const { config, publicRpcUrl } = serverConfig(env);
+  let contracts: PublicConfig['contracts'] = null;
+  let problem: string | null = null;
+  try {
+    const deployment = readDeployment(config.CHAIN_ID, config.DEPLOYMENTS_DIR);
+    contracts = { PatientRegistry: deployment.contracts.PatientRegistry.address };
+  } catch (err) {
+    problem =
+      err instanceof ConsentryError && err.code === 'DEPLOYMENT_NOT_FOUND'
+        ? `The contracts are not deployed on chain ${config.CHAIN_ID} yet. Start Consentry with \`npm start\`.`
+        : `The deployment record for chain ${config.CHAIN_ID} cannot be read.`;
+  }
+  const devAccounts =
+    config.CHAIN_ID === LOCAL_CHAIN_ID ? ANVIL_ACCOUNTS.map(({ address }, index) => ({ index, address })).slice(1) : [];
+  return { chainId: config.CHAIN_ID, rpcUrl: publicRpcUrl, contracts, problem, devAccounts };
+}

@@ -1,0 +1,25 @@
+import type { Address } from 'viem';
+
+/** A development account offered on the local chain: anvil's default account at `index`. */
+export interface DevAccountRef {
+  index: number;
+  address: Address;
+}
+
+/**
+ * What the browser needs to know to talk to the chain, from the root loader.
+ * Public by construction: nothing here is secret (no keys, no server-side URLs).
+ */
+export interface PublicConfig {
+  chainId: number;
+  /** The JSON-RPC endpoint the browser uses (PUBLIC_RPC_URL, else RPC_URL). */
+  rpcUrl: string;
+  /** The deployed contracts, or null when there is no usable deployment (see `problem`). */
+  contracts: { PatientRegistry: Address } | null;
+  /** Why the app cannot work right now, in words; null when all is well. */
+  problem: string | null;
+  /** Development accounts (local chain 31337 only; empty elsewhere). */
+  devAccounts: DevAccountRef[];
+}
+
+export const LOCAL_CHAIN_ID = 31337;
