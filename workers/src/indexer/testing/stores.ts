@@ -8,6 +8,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { getTableName, type Table } from 'drizzle-orm';
 import pg from 'pg';
 import * as pgTables from '../../db/schema/pg/index.ts';
+import { openStore } from '../../db/open.ts';
 import { PgStore } from '../../db/pg-store.ts';
 import { SqliteStore } from '../../db/sqlite-store.ts';
 import type { Store } from '../../db/store.ts';
@@ -107,6 +108,16 @@ function postgresKind(url: string): StoreKind {
       }
     },
   };
+}
+
+/** Opens the store that main.ts opens with `env` (from childEnv()). */
+export function openFromEnv(env: Record<string, string>): Promise<Store> {
+  return openStore({
+    dataDir: env.DATA_DIR!,
+    ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+    ...(env.INDEXER_DATABASE_SCHEMA ? { databaseSchema: env.INDEXER_DATABASE_SCHEMA } : {}),
+    ...(env.INDEXER_PGLITE_DIR ? { pgliteDir: env.INDEXER_PGLITE_DIR } : {}),
+  });
 }
 
 export function storeKinds(): StoreKind[] {
