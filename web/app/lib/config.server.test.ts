@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeDeployment } from '@consentry/sdk/deployment';
+import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
+import { publicConfig } from './config.server.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'consentry-web-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const REGISTRY = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
+
+describe('publicConfig', () => {
+  it('says in words that the contracts are not deployed, instead of failing the page', () => {
+    const pc = publicConfig({ DEPLOYMENTS_DIR: join(dir, 'none'), RPC_URL: 'http://127.0.0.1:9' });
+    expect(pc.contracts).toBeNull();
+    expect(pc.problem).toBe('The contracts are not deployed on chain 31337 yet. Start Consentry with `npm start`.');
+    expect(pc.rpcUrl).toBe('http://127.0.0.1:9');
+  });
+
+  it('gives the browser the deployed address, the public RPC URL, and on 31337 the dev accounts (not the deployer)', () => {
+    writeDeployment(
+      { chainId: 31337, startBlock: 1, contracts: { PatientRegistry: { address: REGISTRY, startBlock: 1 } } },
+      dir,
+    );
+    const pc = publicConfig({ DEPLOYMENTS_DIR: dir, RPC_URL: 'http://10.0.0.5:8545', PUBLIC_RPC_URL: 'https://rpc.example.org/' });
+    expect(pc).toEqual({
+      chainId: 31337,
+      rpcUrl: 'https://rpc.example.org/',
+      contracts: { PatientRegistry: REGISTRY },
+      problem: null,
+      devAccounts: ANVIL_ACCOUNTS.slice(1).map(({ address }, i) => ({ index: i + 1, address })),
+    });
+    // Nothing secret crosses to the browser.
+    expect(JSON.stringify(pc)).not.toContain(ANVIL_ACCOUNTS[1]!.privateKey.slice(2));
+  });
+
+  it('offers no development accounts on any other chain', () => {
+    writeDeployment({ chainId: 11155111, startBlock: 5, contracts: { PatientRegistry: { address: REGISTRY, startBlock: 5 } } }, dir);
+    const pc = publicConfig({ DEPLOYMENTS_DIR: dir, CHAIN_ID: '11155111', RPC_URL: 'https://rpc.example.org' });
+    expect(pc.devAccounts).toEqual([]);
+    expect(pc.contracts?.PatientRegistry).toBe(REGISTRY);
+  });
+
+  it('rejects a PUBLIC_RPC_URL that is not a URL', () => {
+    expect(() => publicConfig({ DEPLOYMENTS_DIR: dir, PUBLIC_RPC_URL: 'not a url' })).toThrow(/PUBLIC_RPC_URL must be a URL/);
+  });
+});
