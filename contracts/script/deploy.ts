@@ -86,7 +86,7 @@ export async function deployContracts(opts: DeployOptions): Promise<DeployResult
     contracts: { PatientRegistry: { address: getAddress(receipt.contractAddress), startBlock } },
   };
   writeDeployment(deployment, opts.deploymentsDir);
-  log(`deployed PatientRegistry at ${receipt.contractAddress} (block ${startBlock}); wrote ${file}`);
+  log(`deployed PatientRegistry at ${deployment.contracts.PatientRegistry.address} (block ${startBlock}); wrote ${file}`);
   return { ...deployment, deployed: true };
 }
 
