@@ -2,7 +2,7 @@
 // (tests, and trying the PostgreSQL path without a server). Same tables, same migrations.
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { asc, count, desc, eq, getTableColumns, gt, inArray, lt } from 'drizzle-orm';
+import { asc, count, eq, getTableColumns, gt, inArray, lt } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
@@ -18,6 +18,7 @@ import {
   encodeRow,
   IMMUTABLE_ENTITIES,
   MUTABLE_ENTITIES,
+  oldestPerEntity,
   StoreError,
   type BlockRef,
   type ChainIdentity,
@@ -223,13 +224,15 @@ export class PgStore implements Store {
         .select()
         .from(schema.indexerUndo)
         .where(gt(schema.indexerUndo.blockNumber, block.number))
-        .orderBy(desc(schema.indexerUndo.blockNumber));
-      // Newest block first: the last write for an id restores its state as of `block`.
-      for (const u of undo) {
+        .orderBy(asc(schema.indexerUndo.blockNumber));
+      // An entity's oldest entry after `block` holds its state as of `block`.
+      for (const u of oldestPerEntity(undo)) {
         const table: AnyTable = entityTables[u.entity as MutableEntityName];
         if (!table) throw new StoreError('BAD_UNDO', `Undo entry for unknown entity ${u.entity}`);
         await tx.delete(table).where(eq(table.id, u.entityId));
-        if (u.previous !== null) {
+        if (u.previous === null) {
+          deleted += 1;
+        } else {
           await tx.insert(table).values(decodeRow(u.previous) as EntityRow);
           restored += 1;
         }

@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { count, eq, gt, inArray, lt, desc, asc, getTableColumns } from 'drizzle-orm';
+import { asc, count, eq, getTableColumns, gt, inArray, lt } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
@@ -18,6 +18,7 @@ import {
   encodeRow,
   IMMUTABLE_ENTITIES,
   MUTABLE_ENTITIES,
+  oldestPerEntity,
   StoreError,
   type BlockRef,
   type ChainIdentity,
@@ -173,14 +174,16 @@ export class SqliteStore implements Store {
         .select()
         .from(schema.indexerUndo)
         .where(gt(schema.indexerUndo.blockNumber, block.number))
-        .orderBy(desc(schema.indexerUndo.blockNumber))
+        .orderBy(asc(schema.indexerUndo.blockNumber))
         .all();
-      // Newest block first: the last write for an id restores its state as of `block`.
-      for (const u of undo) {
+      // An entity's oldest entry after `block` holds its state as of `block`.
+      for (const u of oldestPerEntity(undo)) {
         const table: AnyTable = entityTables[u.entity as MutableEntityName];
         if (!table) throw new StoreError('BAD_UNDO', `Undo entry for unknown entity ${u.entity}`);
         tx.delete(table).where(eq(table.id, u.entityId)).run();
-        if (u.previous !== null) {
+        if (u.previous === null) {
+          deleted += 1;
+        } else {
           tx.insert(table).values(decodeRow(u.previous) as EntityRow).run();
           restored += 1;
         }

@@ -67,6 +67,7 @@ export type PageWrite = {
   pruneBelow: number;
 };
 
+/** deleted: event rows and entities created after the target block; restored: entities put back. */
 export type RollbackSummary = { deleted: number; restored: number };
 
 export type FilterOp = 'eq' | 'not' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'not_in';
@@ -135,4 +136,15 @@ export function chunks<T>(items: readonly T[], size = INSERT_CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/** The first undo entry of each entity in `entries` (ordered oldest block first). */
+export function oldestPerEntity<T extends { entity: string; entityId: string }>(entries: readonly T[]): T[] {
+  const seen = new Set<string>();
+  return entries.filter((u) => {
+    const key = `${u.entity}:${u.entityId}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

@@ -24,7 +24,8 @@ export const indexerBlock = pgTable('indexer_block', {
 
 /**
  * Undo log: the state of a mutable entity before `block` changed it (null = it did not exist).
- * One row per (block, entity, id); rolled back newest block first.
+ * One row per (block, entity, id); a rollback to block B puts back, per entity, the oldest
+ * entry after B.
  */
 export const indexerUndo = pgTable(
   'indexer_undo',

@@ -1,0 +1,112 @@
+// Store semantics every dialect must share: a page is all-or-nothing, and a rollback to a block
+// in the middle of a page restores mutable rows as they were at that block.
+import { afterAll, describe, expect, it } from 'vitest';
+import { storeKinds } from '../indexer/testing/stores.ts';
+import { decodeRow, encodeRow, type EntityRows, type PageWrite, type Store } from './store.ts';
+
+const identity = { chainId: 31337, contractAddress: '0x' + '11'.repeat(20), startBlock: 1, startBlockHash: '0x' + '01'.repeat(32) };
+const hash = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
+const block = (n: number) => ({ number: n, hash: hash(n), timestamp: 1000 + n });
+const alice = '0x' + 'aa'.repeat(20);
+
+function patient(key: string, rotations: number, registered: number, updated: number): EntityRows['Patient'] {
+  return {
+    id: alice,
+    encryptionKey: key,
+    keyRotations: rotations,
+    registeredAtBlock: BigInt(registered),
+    registeredAtTimestamp: BigInt(1000 + registered),
+    updatedAtBlock: BigInt(updated),
+    updatedAtTimestamp: BigInt(1000 + updated),
+  };
+}
+
+function rotation(n: number, key: string): EntityRows['EncryptionKeyRotated'] {
+  return {
+    id: hash(n) + '00000000',
+    patient: alice,
+    previousKey: '0x00',
+    newKey: key,
+    blockNumber: BigInt(n),
+    blockTimestamp: BigInt(1000 + n),
+    transactionHash: hash(n),
+    logIndex: 0n,
+  };
+}
+
+describe.each(storeKinds())('store on $name', (kind) => {
+  const open: Store[] = [];
+  afterAll(async () => {
+    for (const s of open) await s.close();
+    await kind.cleanup();
+  });
+
+  it('rolls back to a block inside a page, restoring mutable rows as of that block', async () => {
+    const store = await kind.open();
+    open.push(store);
+    await store.resetState(identity);
+    // One page, blocks 2..6: registered at 2, rotated at 4 and at 6.
+    const page: PageWrite = {
+      checkpoint: block(6),
+      blocks: [block(2), block(4), block(6)],
+      inserts: {
+        PatientRegistered: [
+          { id: hash(2) + '00000000', patient: alice, encryptionKey: '0x01', blockNumber: 2n, blockTimestamp: 1002n, transactionHash: hash(2), logIndex: 0n },
+        ],
+        EncryptionKeyRotated: [rotation(4, '0x02'), rotation(6, '0x03')],
+      },
+      upserts: { Patient: [patient('0x03', 2, 2, 6)] },
+      undo: [
+        { blockNumber: 2, entity: 'Patient', id: alice, previous: null },
+        { blockNumber: 4, entity: 'Patient', id: alice, previous: patient('0x01', 0, 2, 2) },
+        { blockNumber: 6, entity: 'Patient', id: alice, previous: patient('0x02', 1, 2, 4) },
+      ],
+      pruneBelow: 0,
+    };
+    await store.commitPage(page);
+    expect(await store.findById('Patient', alice)).toEqual(patient('0x03', 2, 2, 6));
+
+    expect(await store.rollbackTo(block(4))).toEqual({ deleted: 1, restored: 1 });
+    expect(await store.findById('Patient', alice)).toEqual(patient('0x02', 1, 2, 4));
+    expect(await store.count('EncryptionKeyRotated')).toBe(1);
+    expect((await store.readState())?.checkpoint).toEqual(block(4));
+    expect((await store.recentBlocks()).map((b) => b.number)).toEqual([2, 4]);
+
+    expect(await store.rollbackTo(block(1))).toEqual({ deleted: 3, restored: 0 }); // two events and the Patient
+    expect(await store.findById('Patient', alice)).toBeNull();
+    expect(await store.count('PatientRegistered')).toBe(0);
+  });
+
+  it('writes a page all or nothing', async () => {
+    const store = await kind.open();
+    open.push(store);
+    await store.resetState(identity);
+    const bad: PageWrite = {
+      checkpoint: block(3),
+      blocks: [block(3)],
+      inserts: { PatientRegistered: [], EncryptionKeyRotated: [rotation(3, '0x02')] },
+      // An invalid row (null in a NOT NULL column) fails the page after the event was written.
+      upserts: { Patient: [{ ...patient('0x02', 1, 2, 3), encryptionKey: null as unknown as string }] },
+      undo: [],
+      pruneBelow: 0,
+    };
+    await expect(store.commitPage(bad)).rejects.toThrow();
+    expect(await store.count('EncryptionKeyRotated')).toBe(0);
+    expect((await store.readState())?.checkpoint).toBeNull();
+  });
+
+  it('prunes block hashes and undo entries below the reorg window', async () => {
+    const store = await kind.open();
+    open.push(store);
+    await store.resetState(identity);
+    const empty = { PatientRegistered: [], EncryptionKeyRotated: [] };
+    await store.commitPage({ checkpoint: block(10), blocks: [block(5), block(10)], inserts: empty, upserts: { Patient: [] }, undo: [], pruneBelow: 0 });
+    await store.commitPage({ checkpoint: block(20), blocks: [block(20)], inserts: empty, upserts: { Patient: [] }, undo: [], pruneBelow: 10 });
+    expect((await store.recentBlocks()).map((b) => b.number)).toEqual([10, 20]);
+  });
+});
+
+it('undo rows survive JSON with their bigints', () => {
+  const row = patient('0x01', 3, 2, 2 ** 40);
+  expect(decodeRow(encodeRow(row))).toEqual(row);
+});
