@@ -51,13 +51,13 @@ describe.each(storeKinds())('indexer service on $name', (kind) => {
       DEPLOYMENTS_DIR: deployment.deploymentsDir,
       CONFIRMATIONS: '0',
       INDEXER_PORT: '0',
-      INDEXER_PAGE_SIZE: '1',
+      INDEXER_PAGE_SIZE: '2',
       INDEXER_POLL_MS: '50',
       LOG_LEVEL: 'debug',
       ...(await kind.childEnv()),
     };
     const first = startService(env);
-    await first.waitForLine((l) => l.msg === 'page indexed' && Number(l.to) >= deployment.startBlock + 5);
+    await first.waitForLine((l) => l.msg === 'page indexed' && Number(l.to) >= deployment.startBlock + 6);
     first.child.kill('SIGKILL');
     expect(await first.exited).toBeNull(); // killed, not exited
 
@@ -65,7 +65,7 @@ describe.each(storeKinds())('indexer service on $name', (kind) => {
     let store = await openFromEnv(env);
     const state = await store.readState();
     const at = state!.checkpoint!.number;
-    expect(at).toBeGreaterThanOrEqual(deployment.startBlock + 5);
+    expect(at).toBeGreaterThanOrEqual(deployment.startBlock + 6);
     expect(at).toBeLessThan(head);
     expect(await dumpEntities(store)).toEqual(await expectedDump(chain.client, registry, deployment.startBlock, at));
     await store.close();
