@@ -32,13 +32,14 @@ describe('indexer service start-up errors', () => {
     return { deployment, env: { CHAIN_ID: '31337', DEPLOYMENTS_DIR: deployment.deploymentsDir, DATA_DIR: data, INDEXER_PORT: '0' } };
   };
 
-  it('says so when the RPC is unreachable', async () => {
+  it('says so when the RPC is unreachable, without the URL path (where API keys live)', async () => {
     const { env } = await base();
-    const s = startService({ ...env, RPC_URL: `http://127.0.0.1:${await freePort()}` });
+    const s = startService({ ...env, RPC_URL: `http://127.0.0.1:${await freePort()}/v3/secret-api-key` });
     expect(await s.exited).toBe(1);
     const fatal = s.lines.find((l) => l.level === 60);
     expect(fatal).toMatchObject({ code: 'RPC_UNREACHABLE' });
-    expect(String(fatal?.msg)).toMatch(/Cannot reach the chain/);
+    expect(String(fatal?.msg)).toMatch(/Cannot reach the chain at http:\/\/127\.0\.0\.1:\d+$/);
+    expect(JSON.stringify(s.lines)).not.toContain('secret-api-key');
   }, 30_000);
 
   it('says so when the chain id differs from the deployment', async () => {
