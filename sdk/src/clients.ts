@@ -32,6 +32,15 @@ export function walletClientFor(rpcUrl: string, chainId: number, privateKey: Hex
   });
 }
 
+/** The origin of an RPC URL, for messages and logs: a path or query may carry an API key. */
+export function rpcOrigin(rpcUrl: string): string {
+  try {
+    return new URL(rpcUrl).origin;
+  } catch {
+    return '(invalid RPC URL)';
+  }
+}
+
 /**
  * Checks that `rpcUrl` answers and is the chain we expect, failing in words otherwise
  * (codes RPC_UNREACHABLE, CHAIN_ID_MISMATCH). Returns the chain id.
@@ -41,12 +50,12 @@ export async function assertChain(rpcUrl: string, expectedChainId?: number): Pro
   try {
     chainId = await publicClientFor(rpcUrl, expectedChainId ?? 31337, { retryCount: 0 }).getChainId();
   } catch (cause) {
-    throw new ConsentryError('RPC_UNREACHABLE', `Cannot reach the chain at ${rpcUrl}`, { cause });
+    throw new ConsentryError('RPC_UNREACHABLE', `Cannot reach the chain at ${rpcOrigin(rpcUrl)}`, { cause });
   }
   if (expectedChainId !== undefined && chainId !== expectedChainId) {
     throw new ConsentryError(
       'CHAIN_ID_MISMATCH',
-      `The chain at ${rpcUrl} has id ${chainId}, but CHAIN_ID is ${expectedChainId}`,
+      `The chain at ${rpcOrigin(rpcUrl)} has id ${chainId}, but CHAIN_ID is ${expectedChainId}`,
     );
   }
   return chainId;

@@ -1,5 +1,6 @@
 import { decodeErrorResult, type Hex } from 'viem';
 import { patientRegistryAbi } from '@consentry/sdk/abi/generated';
+import { rpcOrigin } from '@consentry/sdk/clients';
 
 /** What the user was doing when the error happened; it changes the words, not the diagnosis. */
 export type ErrorStage = 'connecting' | 'signing' | 'transaction' | 'reading';
@@ -82,10 +83,10 @@ export function describeError(err: unknown, { rpcUrl, stage }: { rpcUrl: string;
   if (revert) return CONTRACT_ERRORS[revert] ?? `The contract refused the request (${revert})`;
 
   if (has(chain, (e) => e.name === 'HttpRequestError' || e.name === 'TimeoutError' || e.name === 'SocketClosedError')) {
-    return `Cannot reach the chain at ${rpcUrl}`;
+    return `Cannot reach the chain at ${rpcOrigin(rpcUrl)}`;
   }
   if (has(chain, (e) => e.name === 'TypeError' && typeof e.message === 'string' && /fetch|network/i.test(e.message))) {
-    return `Cannot reach the chain at ${rpcUrl}`;
+    return `Cannot reach the chain at ${rpcOrigin(rpcUrl)}`;
   }
   if (has(chain, (e) => e.name === 'ChainMismatchError' || e.name === 'ConnectorChainMismatchError' || e.name === 'SwitchChainError')) {
     return 'Your wallet is on another network; switch it to the Consentry chain and try again';

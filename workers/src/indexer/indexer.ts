@@ -2,6 +2,7 @@
 // and writes each page (entities, block hashes, checkpoint) in one transaction. Before every
 // page it checks that its checkpoint is still on the chain; if not, it finds the newest block
 // it remembers that still is, rolls back to it and indexes the new branch.
+import { rpcOrigin } from '@consentry/sdk/clients';
 import type { Deployment } from '@consentry/sdk/deployment';
 import { pino, type Logger } from 'pino';
 import { BlockNotFoundError, createPublicClient, http, type Hex, type PublicClient } from 'viem';
@@ -62,14 +63,6 @@ type StepResult = 'page' | 'idle' | 'reorg' | 'retry';
 const RANGE_ERROR = /range|limit|too many|exceed|more than|10000|response size/i;
 
 /** scheme://host:port of an RPC URL: its path or query may hold an API key, which never goes in a log. */
-export function rpcOrigin(rpcUrl: string): string {
-  try {
-    return new URL(rpcUrl).origin;
-  } catch {
-    return '(invalid RPC URL)';
-  }
-}
-
 export function createIndexer(options: IndexerOptions): Indexer {
   const { rpcUrl, deployment, store } = options;
   const confirmations = options.confirmations ?? 2;

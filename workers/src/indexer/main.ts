@@ -22,7 +22,7 @@ import type { Store } from '../db/store.ts';
 import { loadEntityModels } from './entities.ts';
 import { buildGraphQLSchema } from './graphql/schema.ts';
 import { startGraphQLServer, type GraphQLServer } from './graphql/server.ts';
-import { createIndexer, rpcOrigin, type Indexer } from './indexer.ts';
+import { createIndexer, type Indexer } from './indexer.ts';
 
 const indexerEnv = z.object({
   INDEXER_PAGE_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(1000),
@@ -52,13 +52,8 @@ export async function startIndexerService(
   const extra = parsed.data;
   const { models } = loadEntityModels();
   const deployment = readDeployment(config.CHAIN_ID, config.DEPLOYMENTS_DIR);
-  try {
-    await assertChain(config.RPC_URL, config.CHAIN_ID);
-  } catch (err) {
-    // The URL's path or query may hold an API key: only its origin goes in the message.
-    if (!(err instanceof ConsentryError)) throw err;
-    throw new ConsentryError(err.code, err.message.split(config.RPC_URL).join(rpcOrigin(config.RPC_URL)));
-  }
+  // Its errors name the RPC by origin only: a URL's path or query may hold an API key.
+  await assertChain(config.RPC_URL, config.CHAIN_ID);
 
   const store = await openStore({
     ...(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : {}),
