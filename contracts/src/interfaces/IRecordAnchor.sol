@@ -6,7 +6,7 @@ pragma solidity ^0.8.28;
 ///         record version (patient, recordId, version, category, ciphertext CID, supersedes) existed
 ///         unaltered at anchoring time. Only roots go on chain: never a record, never health data.
 /// @dev Leaves follow OpenZeppelin's StandardMerkleTree: leaf = keccak256(bytes.concat(keccak256(abi.encode(...)))),
-///      so proofs from @openzeppelin/merkle-tree verify with MerkleProof.
+///      so proofs from the OpenZeppelin merkle-tree library verify with MerkleProof.
 interface IRecordAnchor {
     /// @notice A batch root was anchored.
     /// @param batchId Sequential id of the batch, from 1.
