@@ -48,7 +48,8 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilInstance
   const port = opts.port ?? (await freePort());
   const args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(opts.chainId ?? 31337)];
   if (opts.blockTime !== undefined) args.push('--block-time', String(opts.blockTime));
-  if (opts.stateFile) args.push('--state', opts.stateFile);
+  // Dumped on exit and every 10 s, so a crash loses at most the last few seconds of the local chain.
+  if (opts.stateFile) args.push('--state', opts.stateFile, '--state-interval', '10');
   // Own process group: a terminal's Ctrl-C reaches the stack first, which then stops anvil
   // last (so its state is dumped after the indexer and web app are down).
   const child = spawn(ANVIL_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
