@@ -9,6 +9,8 @@ import {
   decryptRecord,
   encryptRecord,
   openSealedKey,
+  createKeyOpener,
+  createKeySealer,
   recordAssociatedData,
   sealKey,
 } from './envelope.ts';
@@ -111,5 +113,22 @@ describe('sealKey / openSealedKey', () => {
     expect(new TextDecoder().decode(decryptRecord({ ...ctx, ciphertext, dek: opened }))).toContain('synthetic-1');
     // The patient's public key is the X25519 image of their secret: sealing uses nothing else.
     expect(bytesToHex(x25519.getPublicKey(patient.secretKey))).toBe(patient.publicKeyHex);
+  });
+});
+
+describe('createKeySealer / createKeyOpener (batched key agreement)', () => {
+  it('every sealed key of a batch opens on its own, and with a shared opener', () => {
+    const seal = createKeySealer(patient.publicKey, { batch: 4 });
+    const deks = Array.from({ length: 10 }, () => encryptRecord({ ...ctx, plaintext }).dek);
+    const sealed = deks.map((d) => seal(d));
+    // 10 seals with batch 4 use 3 ephemeral keys.
+    expect(new Set(sealed.map((s) => bytesToHex(s.subarray(1, 33)))).size).toBe(3);
+    const open = createKeyOpener(patient.secretKey);
+    sealed.forEach((s, i) => {
+      expect(open(s)).toEqual(deks[i]);
+      expect(openSealedKey(s, patient.secretKey)).toEqual(deks[i]);
+    });
+    expect(() => createKeyOpener(other.secretKey)(sealed[0]!)).toThrowError(DecryptionError);
+    expect(() => open(flip(sealed[5]!, 60))).toThrowError(DecryptionError);
   });
 });
