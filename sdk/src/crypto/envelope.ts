@@ -114,8 +114,8 @@ function sealingKey(shared: Uint8Array, ephemeralPublic: Uint8Array, recipientPu
  */
 export function createKeySealer(recipientPublicKey: Uint8Array, { batch = 256 }: { batch?: number } = {}): (dek: Uint8Array) => Uint8Array {
   if (recipientPublicKey.length !== 32) throw new RangeError('An X25519 public key is 32 bytes');
-  let ephemeralPublic = new Uint8Array(0);
-  let key = new Uint8Array(0);
+  let ephemeralPublic: Uint8Array = new Uint8Array(0);
+  let key: Uint8Array = new Uint8Array(0);
   let used = batch;
   return (dek) => {
     if (used >= batch) {
