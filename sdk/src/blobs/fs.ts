@@ -1,0 +1,85 @@
+/**
+ * NODE-ONLY. The default blob store: files under a directory, one per CID, sharded by the CID's
+ * last two characters. Writes go to a temporary file in the store, are fsynced, then renamed into
+ * place (atomic on POSIX), and the directory is fsynced: after a crash a CID names either nothing
+ * or the complete blob. Leftover temporary files are removed when the store is opened.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cidOf, parseBlobCid } from './cid.ts';
+import { BlobIntegrityError, BlobNotFoundError, type BlobStore } from './types.ts';
+
+const TMP = '.tmp';
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, constants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function createFsBlobStore(dir: string): Promise<BlobStore> {
+  await mkdir(join(dir, TMP), { recursive: true });
+  // A crash mid-write leaves only temporary files: remove them.
+  for (const name of await readdir(join(dir, TMP))) await rm(join(dir, TMP, name), { force: true });
+
+  const pathOf = (cid: string) => {
+    parseBlobCid(cid);
+    return join(dir, cid.slice(-2), cid);
+  };
+  const exists = async (path: string) =>
+    stat(path).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return false;
+        throw err;
+      },
+    );
+
+  const store: BlobStore = {
+    kind: 'fs',
+    async put(bytes) {
+      const cid = cidOf(bytes);
+      const path = pathOf(cid);
+      if (await exists(path)) return cid;
+      const shard = join(dir, cid.slice(-2));
+      await mkdir(shard, { recursive: true });
+      const tmp = join(dir, TMP, `${cid}.${process.pid}.${randomBytes(6).toString('hex')}`);
+      const handle = await open(tmp, 'wx');
+      try {
+        await handle.writeFile(bytes);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(tmp, path);
+      await fsyncDir(shard);
+      return cid;
+    },
+    async get(cid) {
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(await readFile(pathOf(cid)));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BlobNotFoundError(cid);
+        throw err;
+      }
+      const actual = cidOf(bytes);
+      if (actual !== cid) throw new BlobIntegrityError(cid, actual);
+      return bytes;
+    },
+    async has(cid) {
+      return exists(pathOf(cid));
+    },
+    async delete(cid) {
+      await unlink(pathOf(cid)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+    },
+  };
+  return store;
+}
