@@ -8,11 +8,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { getAddress, keccak256, type Hex } from 'viem';
+import { getAddress, keccak256, type Address, type Hex } from 'viem';
 import { assertChain, publicClientFor, walletClientFor } from '@consentry/sdk/clients';
 import { loadConfig, REPO_ROOT } from '@consentry/sdk/config';
 import { ConsentryError } from '@consentry/sdk/errors';
-import { deploymentFile, readDeployment, writeDeployment, type Deployment } from '@consentry/sdk/deployment';
+import {
+  deploymentFile,
+  deploymentSchema,
+  readDeployment,
+  writeDeployment,
+  type ContractName,
+  type Deployment,
+} from '@consentry/sdk/deployment';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
 
 interface Artifact {
@@ -49,13 +56,15 @@ export interface DeployResult extends Deployment {
   deployed: boolean;
 }
 
-/** Deploys (or reuses) every contract; see the file header. */
+/** Every contract of a deployment, in deployment order. */
+export const CONTRACT_NAMES = ['PatientRegistry', 'RecordAnchor'] as const satisfies readonly ContractName[];
+
+/** Deploys (or reuses) every contract, each on its own; see the file header. */
 export async function deployContracts(opts: DeployOptions): Promise<DeployResult> {
   const log = opts.log ?? (() => {});
   const chainId = await assertChain(opts.rpcUrl, opts.chainId);
   const client = publicClientFor(opts.rpcUrl, chainId);
-  const registry = readArtifact('PatientRegistry');
-
+  const wallet = walletClientFor(opts.rpcUrl, chainId, opts.privateKey);
   const file = deploymentFile(chainId, opts.deploymentsDir);
   let existing: Deployment | undefined;
   try {
@@ -63,30 +72,41 @@ export async function deployContracts(opts: DeployOptions): Promise<DeployResult
   } catch {
     existing = undefined;
   }
-  if (existing) {
-    const code = await client.getCode({ address: existing.contracts.PatientRegistry.address });
-    if (code && keccak256(code) === keccak256(registry.deployedBytecode)) {
-      log(`reusing the deployment in ${file}`);
-      return { ...existing, deployed: false };
-    }
-    log(`the deployment in ${file} is not on this chain (or its code changed): deploying again`);
-  }
 
-  const wallet = walletClientFor(opts.rpcUrl, chainId, opts.privateKey);
-  const hash = await wallet.deployContract({ abi: [], bytecode: registry.bytecode });
-  const receipt = await client.waitForTransactionReceipt({ hash, timeout: 60_000 });
-  if (receipt.status !== 'success' || !receipt.contractAddress) {
-    throw new ConsentryError('DEPLOY_FAILED', `Deploying PatientRegistry reverted (transaction ${hash})`);
+  const contracts: Partial<Record<ContractName, { address: Address; startBlock: number }>> = {};
+  let deployedAny = false;
+  for (const name of CONTRACT_NAMES) {
+    const artifact = readArtifact(name);
+    const recorded = existing?.contracts[name];
+    if (recorded) {
+      const code = await client.getCode({ address: recorded.address });
+      if (code && keccak256(code) === keccak256(artifact.deployedBytecode)) {
+        contracts[name] = recorded;
+        continue;
+      }
+      log(`${name} in ${file} is not on this chain (or its code changed): deploying it again`);
+    }
+    const hash = await wallet.deployContract({ abi: [], bytecode: artifact.bytecode });
+    const receipt = await client.waitForTransactionReceipt({ hash, timeout: 60_000 });
+    if (receipt.status !== 'success' || !receipt.contractAddress) {
+      throw new ConsentryError('DEPLOY_FAILED', `Deploying ${name} reverted (transaction ${hash})`);
+    }
+    contracts[name] = { address: getAddress(receipt.contractAddress), startBlock: Number(receipt.blockNumber) };
+    log(`deployed ${name} at ${contracts[name].address} (block ${receipt.blockNumber})`);
+    deployedAny = true;
   }
-  const startBlock = Number(receipt.blockNumber);
-  const deployment: Deployment = {
+  if (!deployedAny && existing) {
+    log(`reusing the deployment in ${file}`);
+    return { ...existing, deployed: false };
+  }
+  const deployment = deploymentSchema.parse({
     chainId,
-    startBlock,
+    startBlock: Math.min(...Object.values(contracts).map((c) => c.startBlock)),
     deployedAt: new Date().toISOString(),
-    contracts: { PatientRegistry: { address: getAddress(receipt.contractAddress), startBlock } },
-  };
+    contracts,
+  });
   writeDeployment(deployment, opts.deploymentsDir);
-  log(`deployed PatientRegistry at ${deployment.contracts.PatientRegistry.address} (block ${startBlock}); wrote ${file}`);
+  log(`wrote ${file}`);
   return { ...deployment, deployed: true };
 }
 

@@ -17,7 +17,9 @@ export const deploymentSchema = z.object({
   chainId: z.number().int().positive(),
   startBlock: z.number().int().nonnegative(),
   deployedAt: z.string().optional(),
-  contracts: z.object({ PatientRegistry: contractEntry }),
+  // Contracts added by later capabilities are optional here, so a deployment file written before
+  // them still reads; `deployContracts` deploys whatever a file lacks.
+  contracts: z.object({ PatientRegistry: contractEntry, RecordAnchor: contractEntry.optional() }),
 });
 
 export type Deployment = z.infer<typeof deploymentSchema>;

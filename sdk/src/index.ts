@@ -4,4 +4,4 @@ export * from './errors.ts';
 export * from './keys.ts';
 export * from './graphql.ts';
 export * from './clients.ts';
-export { patientRegistryAbi } from './abi/generated.ts';
+export { patientRegistryAbi, recordAnchorAbi } from './abi/generated.ts';

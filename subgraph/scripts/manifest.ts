@@ -215,7 +215,13 @@ export function generateManifest(opts: GenerateOptions): GenerateResult {
   let placeholder: string | undefined;
   if (existsSync(file)) {
     const deployment = readDeployment(opts.chainId, opts.deploymentsDir);
-    sources = DATA_SOURCES.map((spec) => ({ contract: spec.contract, ...deployment.contracts[spec.contract] }));
+    sources = DATA_SOURCES.map((spec) => {
+      const entry = deployment.contracts[spec.contract];
+      if (!entry) {
+        throw new ConsentryError('DEPLOYMENT_INVALID', `${file} has no ${spec.contract}: deploy again (\`npm start\`), then rerun.`);
+      }
+      return { contract: spec.contract, ...entry };
+    });
   } else if (opts.requireDeployment) {
     throw new ConsentryError(
       'DEPLOYMENT_NOT_FOUND',
