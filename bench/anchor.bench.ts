@@ -1,0 +1,53 @@
+/**
+ * Gas per anchored record, from real receipts on anvil: one RecordAnchor.anchor transaction per
+ * batch, so the cost per record falls with the batch size. Batch 1 is the baseline (anchoring each
+ * record on its own).
+ *   anchor.gas_per_record_batch_1 / _64 / _1024   gas/record
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deployContracts } from '../contracts/script/deploy.ts';
+import { recordAnchorAbi } from '../sdk/src/abi/generated.ts';
+import { buildBatch, NO_SUPERSEDES, recordIdFor, type RecordLeaf } from '../sdk/src/anchor/leaf.ts';
+import { cidOf } from '../sdk/src/blobs/cid.ts';
+import { publicClientFor, walletClientFor } from '../sdk/src/clients.ts';
+import { ANVIL_ACCOUNTS, startAnvil } from '../sdk/src/testing/anvil.ts';
+
+const anvil = await startAnvil();
+const dir = mkdtempSync(join(tmpdir(), 'consentry-anchor-bench-'));
+try {
+  const deployment = await deployContracts({ rpcUrl: anvil.rpcUrl, privateKey: ANVIL_ACCOUNTS[0]!.privateKey, chainId: 31337, deploymentsDir: dir });
+  const address = deployment.contracts.RecordAnchor!.address;
+  const client = publicClientFor(anvil.rpcUrl, 31337);
+  const wallet = walletClientFor(anvil.rpcUrl, 31337, ANVIL_ACCOUNTS[1]!.privateKey);
+  const patient = ANVIL_ACCOUNTS[1]!.address;
+  let serial = 0;
+  const leaf = (): RecordLeaf => {
+    serial++;
+    return {
+      patient,
+      recordId: recordIdFor(patient, 'Observation', `bench-${serial}`),
+      version: 1,
+      category: 'labs',
+      cid: cidOf(new TextEncoder().encode(`ciphertext ${serial}`)),
+      supersedes: NO_SUPERSEDES,
+    };
+  };
+  // Warm the batch counter once so every measured batch pays the same storage costs.
+  const anchorBatch = async (size: number) => {
+    const { root } = buildBatch(Array.from({ length: size }, leaf));
+    const hash = await wallet.writeContract({ address, abi: recordAnchorAbi, functionName: 'anchor', args: [root, size], gas: 200_000n });
+    const receipt = await client.waitForTransactionReceipt({ hash });
+    if (receipt.status !== 'success') throw new Error(`anchor reverted (${hash})`);
+    return Number(receipt.gasUsed);
+  };
+  await anchorBatch(1);
+  for (const size of [1, 64, 1024]) {
+    const gas = await anchorBatch(size);
+    console.log(`anchor.gas_per_record_batch_${size}: ${(gas / size).toFixed(1)} gas/record`);
+  }
+} finally {
+  await anvil.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
