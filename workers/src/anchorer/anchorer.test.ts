@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployContracts, type DeployResult } from '../../../contracts/script/deploy.ts';
+import { recordAnchorAbi } from '@consentry/sdk/abi/generated';
+import { buildBatch, NO_SUPERSEDES, recordIdFor, type RecordLeaf } from '@consentry/sdk/anchor/leaf';
+import { cidOf } from '@consentry/sdk/blobs/cid';
+import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
+import { ANVIL_ACCOUNTS, startAnvil, type AnvilInstance } from '@consentry/sdk/testing/anvil';
+import { createAnchorer, type AnchoredBatch } from './anchorer.ts';
+
+const patient = ANVIL_ACCOUNTS[1]!.address;
+let serial = 0;
+const leaf = (): RecordLeaf => {
+  serial++;
+  return {
+    patient,
+    recordId: recordIdFor(patient, 'Observation', `anchorer-${serial}`),
+    version: 1,
+    category: 'labs',
+    cid: cidOf(new TextEncoder().encode(`ciphertext ${serial}`)),
+    supersedes: NO_SUPERSEDES,
+  };
+};
+
+describe('createAnchorer (real anvil)', () => {
+  let anvil: AnvilInstance;
+  let deployment: DeployResult;
+  const dir = mkdtempSync(join(tmpdir(), 'consentry-anchorer-'));
+  const privateKey = ANVIL_ACCOUNTS[3]!.privateKey;
+  const client = () => publicClientFor(anvil.rpcUrl, 31337);
+  const batchCount = () =>
+    client().readContract({ address: deployment.contracts.RecordAnchor!.address, abi: recordAnchorAbi, functionName: 'batchCount' });
+  const verifiesOnChain = (b: AnchoredBatch, i: number) =>
+    client().readContract({
+      address: deployment.contracts.RecordAnchor!.address,
+      abi: recordAnchorAbi,
+      functionName: 'verifyRecord',
+      args: [b.root, buildBatch(b.leaves).leafHashes[i]!, b.proofs[i]!],
+    });
+
+  beforeAll(async () => {
+    anvil = await startAnvil();
+    deployment = await deployContracts({ rpcUrl: anvil.rpcUrl, privateKey: ANVIL_ACCOUNTS[0]!.privateKey, chainId: 31337, deploymentsDir: dir });
+  });
+  afterAll(async () => {
+    await anvil?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('batches by size: one transaction per maxBatch leaves, every proof verifies on chain', async () => {
+    const anchored: AnchoredBatch[] = [];
+    const anchorer = createAnchorer({ rpcUrl: anvil.rpcUrl, privateKey, deployment, maxBatch: 4, maxAgeMs: 0, onAnchored: (b) => void anchored.push(b) });
+    const before = await batchCount();
+    for (let i = 0; i < 10; i++) anchorer.enqueue(leaf());
+    await anchorer.flush();
+    await anchorer.stop();
+    expect(anchored.map((b) => b.leaves.length)).toEqual([4, 4, 2]);
+    expect(await batchCount()).toBe(before + 3n);
+    expect(new Set(anchored.map((b) => b.txHash)).size).toBe(3);
+    for (const b of anchored) for (let i = 0; i < b.leaves.length; i++) expect(await verifiesOnChain(b, i)).toBe(true);
+    expect(anchorer.pending()).toBe(0);
+  });
+
+  it('batches by age: a lone leaf is anchored once it has waited maxAgeMs', async () => {
+    let resolve!: (b: AnchoredBatch) => void;
+    const done = new Promise<AnchoredBatch>((r) => (resolve = r));
+    const anchorer = createAnchorer({ rpcUrl: anvil.rpcUrl, privateKey, deployment, maxBatch: 100, maxAgeMs: 300, onAnchored: resolve });
+    const started = Date.now();
+    anchorer.enqueue(leaf());
+    anchorer.enqueue(leaf());
+    const batch = await done;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(batch.leaves).toHaveLength(2);
+    expect(await verifiesOnChain(batch, 1)).toBe(true);
+    await anchorer.stop();
+  });
+
+  it('never anchors the same leaves twice: a root already on chain is reported, not resent', async () => {
+    const leaves = [leaf(), leaf(), leaf()];
+    const { root } = buildBatch(leaves);
+    const wallet = walletClientFor(anvil.rpcUrl, 31337, privateKey);
+    const hash = await wallet.writeContract({ address: deployment.contracts.RecordAnchor!.address, abi: recordAnchorAbi, functionName: 'anchor', args: [root, 3] });
+    await client().waitForTransactionReceipt({ hash });
+    const before = await batchCount();
+    const anchorer = createAnchorer({ rpcUrl: anvil.rpcUrl, privateKey, deployment, maxAgeMs: 0 });
+    leaves.forEach((l) => anchorer.enqueue(l));
+    const [batch] = await anchorer.flush();
+    expect(batch!.txHash).toBe(hash);
+    expect(batch!.batchId).toBe(before);
+    expect(await batchCount()).toBe(before);
+    expect(anchorer.pending()).toBe(0);
+  });
+
+  it('keeps the leaves queued, with a clear error, when the chain cannot be reached', async () => {
+    const dead = await startAnvil();
+    await dead.stop();
+    const anchorer = createAnchorer({ rpcUrl: dead.rpcUrl, privateKey, deployment, maxAgeMs: 0 });
+    anchorer.enqueue(leaf());
+    anchorer.enqueue(leaf());
+    await expect(anchorer.flush()).rejects.toMatchObject({ code: 'ANCHOR_FAILED', message: expect.stringContaining('stay queued') });
+    expect(anchorer.pending()).toBe(2);
+    await anchorer.stop();
+  });
+
+  it('refuses a deployment without RecordAnchor', () => {
+    const { RecordAnchor: _omit, ...contracts } = deployment.contracts;
+    expect(() => createAnchorer({ rpcUrl: anvil.rpcUrl, privateKey, deployment: { ...deployment, contracts } })).toThrowError(/no RecordAnchor/);
+  });
+});
