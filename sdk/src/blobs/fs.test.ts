@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../config.ts';
 import { cidDigest, cidOf, parseBlobCid } from './cid.ts';
+import { blobStoreContract } from './contract.ts';
 import { createFsBlobStore } from './fs.ts';
 
 const dirs: string[] = [];
@@ -32,18 +33,7 @@ describe('cidOf', () => {
 });
 
 describe('createFsBlobStore', () => {
-  it('stores under the CID, reads back verified, is idempotent, deletes', async () => {
-    const store = await createFsBlobStore(tempDir());
-    const cid = await store.put(bytes('ciphertext one'));
-    expect(cid).toBe(cidOf(bytes('ciphertext one')));
-    expect(await store.put(bytes('ciphertext one'))).toBe(cid);
-    expect(new TextDecoder().decode(await store.get(cid))).toBe('ciphertext one');
-    expect(await store.has(cid)).toBe(true);
-    await store.delete(cid);
-    await store.delete(cid);
-    expect(await store.has(cid)).toBe(false);
-    await expect(store.get(cid)).rejects.toMatchObject({ code: 'BLOB_NOT_FOUND' });
-  });
+  blobStoreContract(() => createFsBlobStore(tempDir()));
 
   it('detects a blob altered on disk', async () => {
     const dir = tempDir();
