@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deployContracts } from '../contracts/script/deploy.ts';
 import { recordAnchorAbi } from '../sdk/src/abi/generated.ts';
-import { buildBatch, NO_SUPERSEDES, recordIdFor, type RecordLeaf } from '../sdk/src/anchor/leaf.ts';
-import { cidOf } from '../sdk/src/blobs/cid.ts';
+import { buildBatch } from '../sdk/src/anchor/leaf.ts';
 import { publicClientFor, walletClientFor } from '../sdk/src/clients.ts';
 import { ANVIL_ACCOUNTS, startAnvil } from '../sdk/src/testing/anvil.ts';
+import { syntheticLeaf } from '../sdk/src/testing/leaves.ts';
 
 const anvil = await startAnvil();
 const dir = mkdtempSync(join(tmpdir(), 'consentry-anchor-bench-'));
@@ -23,17 +23,7 @@ try {
   const wallet = walletClientFor(anvil.rpcUrl, 31337, ANVIL_ACCOUNTS[1]!.privateKey);
   const patient = ANVIL_ACCOUNTS[1]!.address;
   let serial = 0;
-  const leaf = (): RecordLeaf => {
-    serial++;
-    return {
-      patient,
-      recordId: recordIdFor(patient, 'Observation', `bench-${serial}`),
-      version: 1,
-      category: 'labs',
-      cid: cidOf(new TextEncoder().encode(`ciphertext ${serial}`)),
-      supersedes: NO_SUPERSEDES,
-    };
-  };
+  const leaf = () => syntheticLeaf(patient, ++serial);
   // Warm the batch counter once so every measured batch pays the same storage costs.
   const anchorBatch = async (size: number) => {
     const { root } = buildBatch(Array.from({ length: size }, leaf));

@@ -9,17 +9,17 @@ import { cidOf } from '../blobs/cid.ts';
 import { publicClientFor, walletClientFor } from '../clients.ts';
 import { CATEGORIES } from '../records/categories.ts';
 import { ANVIL_ACCOUNTS, startAnvil, type AnvilInstance } from '../testing/anvil.ts';
+import { syntheticLeaf } from '../testing/leaves.ts';
 import { buildBatch, leafHash, NO_SUPERSEDES, recordIdFor, verifyLeaf, type RecordLeaf } from './leaf.ts';
 
 const patient = ANVIL_ACCOUNTS[1]!.address;
-const leaves: RecordLeaf[] = Array.from({ length: 37 }, (_, i) => ({
-  patient,
-  recordId: recordIdFor(patient, 'Observation', `synthetic-${i}`),
-  version: 1 + (i % 3),
-  category: CATEGORIES[i % CATEGORIES.length]!,
-  cid: cidOf(new TextEncoder().encode(`ciphertext ${i}`)),
-  supersedes: i % 3 === 0 ? NO_SUPERSEDES : (`0x${'11'.repeat(32)}` as Hex),
-}));
+const leaves: RecordLeaf[] = Array.from({ length: 37 }, (_, i) =>
+  syntheticLeaf(patient, i, {
+    version: 1 + (i % 3),
+    category: CATEGORIES[i % CATEGORIES.length]!,
+    supersedes: i % 3 === 0 ? NO_SUPERSEDES : (`0x${'11'.repeat(32)}` as Hex),
+  }),
+);
 
 describe('record leaves (offline)', () => {
   it('recordIdFor is deterministic and separates patients and resources', () => {

@@ -4,25 +4,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployContracts, type DeployResult } from '../../../contracts/script/deploy.ts';
 import { recordAnchorAbi } from '@consentry/sdk/abi/generated';
-import { buildBatch, NO_SUPERSEDES, recordIdFor, type RecordLeaf } from '@consentry/sdk/anchor/leaf';
-import { cidOf } from '@consentry/sdk/blobs/cid';
+import { buildBatch } from '@consentry/sdk/anchor/leaf';
 import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
 import { ANVIL_ACCOUNTS, startAnvil, type AnvilInstance } from '@consentry/sdk/testing/anvil';
+import { syntheticLeaf } from '@consentry/sdk/testing/leaves';
 import { createAnchorer, type AnchoredBatch } from './anchorer.ts';
 
 const patient = ANVIL_ACCOUNTS[1]!.address;
 let serial = 0;
-const leaf = (): RecordLeaf => {
-  serial++;
-  return {
-    patient,
-    recordId: recordIdFor(patient, 'Observation', `anchorer-${serial}`),
-    version: 1,
-    category: 'labs',
-    cid: cidOf(new TextEncoder().encode(`ciphertext ${serial}`)),
-    supersedes: NO_SUPERSEDES,
-  };
-};
+const leaf = () => syntheticLeaf(patient, ++serial);
 
 describe('createAnchorer (real anvil)', () => {
   let anvil: AnvilInstance;
