@@ -19,7 +19,9 @@ interface Issue {
   diagnostics?: string;
 }
 
-export type FhirResource = { resourceType: string; id?: string; [k: string]: unknown };
+import type { FhirResource } from './fhir-types.ts';
+
+export type { FhirResource };
 
 export interface ParsedInput {
   resources: Array<{ resource: FhirResource; location: string }>;
