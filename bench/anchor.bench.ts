@@ -1,7 +1,8 @@
 /**
  * Gas per anchored record, from real receipts on anvil: one RecordAnchor.anchor transaction per
  * batch, so the cost per record falls with the batch size. Batch 1 is the baseline (anchoring each
- * record on its own).
+ * record on its own). The transaction carries the batch manifest's digest (32 bytes of calldata and
+ * event data); storing the manifest blob itself is off chain and not measured here.
  *   anchor.gas_per_record_batch_1 / _64 / _1024   gas/record
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { deployContracts } from '../contracts/script/deploy.ts';
 import { recordAnchorAbi } from '../sdk/src/abi/generated.ts';
 import { buildBatch } from '../sdk/src/anchor/leaf.ts';
+import { buildBatchManifest } from '../sdk/src/anchor/manifest.ts';
 import { publicClientFor, walletClientFor } from '../sdk/src/clients.ts';
 import { ANVIL_ACCOUNTS, startAnvil } from '../sdk/src/testing/anvil.ts';
 import { syntheticLeaf } from '../sdk/src/testing/leaves.ts';
@@ -26,8 +28,10 @@ try {
   const leaf = () => syntheticLeaf(patient, ++serial);
   // Warm the batch counter once so every measured batch pays the same storage costs.
   const anchorBatch = async (size: number) => {
-    const { root } = buildBatch(Array.from({ length: size }, leaf));
-    const hash = await wallet.writeContract({ address, abi: recordAnchorAbi, functionName: 'anchor', args: [root, size], gas: 200_000n });
+    const leaves = Array.from({ length: size }, leaf);
+    const batch = buildBatch(leaves);
+    const { digest } = buildBatchManifest(leaves, batch);
+    const hash = await wallet.writeContract({ address, abi: recordAnchorAbi, functionName: 'anchor', args: [batch.root, size, digest], gas: 200_000n });
     const receipt = await client.waitForTransactionReceipt({ hash });
     if (receipt.status !== 'success') throw new Error(`anchor reverted (${hash})`);
     return Number(receipt.gasUsed);

@@ -6,7 +6,7 @@ import {IRecordAnchor} from "./interfaces/IRecordAnchor.sol";
 
 /// @title RecordAnchor
 /// @notice Stores Merkle roots of batches of record leaves; one storage slot per batch, so the gas
-///         per anchored record falls as batches grow.
+///         per anchored record falls as batches grow. The manifest digest only goes in the event.
 contract RecordAnchor is IRecordAnchor {
     struct Anchor {
         uint64 batchId;
@@ -17,9 +17,10 @@ contract RecordAnchor is IRecordAnchor {
     uint64 private _batchCount;
 
     /// @inheritdoc IRecordAnchor
-    function anchor(bytes32 root, uint32 leafCount) external returns (uint256 batchId) {
+    function anchor(bytes32 root, uint32 leafCount, bytes32 manifest) external returns (uint256 batchId) {
         if (root == bytes32(0)) revert RecordAnchor__ZeroRoot();
         if (leafCount == 0) revert RecordAnchor__EmptyBatch();
+        if (manifest == bytes32(0)) revert RecordAnchor__ZeroManifest();
         uint64 existing = _anchors[root].batchId;
         if (existing != 0) revert RecordAnchor__AlreadyAnchored(root, existing);
         uint64 id;
@@ -28,7 +29,7 @@ contract RecordAnchor is IRecordAnchor {
             id = ++_batchCount;
         }
         _anchors[root] = Anchor({batchId: id, timestamp: uint64(block.timestamp)});
-        emit BatchAnchored(id, root, msg.sender, leafCount);
+        emit BatchAnchored(id, root, msg.sender, leafCount, manifest);
         return id;
     }
 

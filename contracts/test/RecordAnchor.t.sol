@@ -9,6 +9,10 @@ import {IRecordAnchor} from "../src/interfaces/IRecordAnchor.sol";
 contract RecordAnchorTest is Test {
     RecordAnchor internal anchorContract;
 
+    /// @dev A stand-in manifest digest (the sdk uses sha256 of the manifest blob). A literal, not
+    ///      sha256(...): that is a precompile call, which vm.expectRevert would take for the call under test.
+    bytes32 internal constant MANIFEST = 0x5a0f8e7ae5b5f8ad54a7a9a8f0e7c4cf1ab7f5dbb1d0a2c5b4a1f0e9d8c7b6a5;
+
     function setUp() public {
         anchorContract = new RecordAnchor();
     }
@@ -51,32 +55,48 @@ contract RecordAnchorTest is Test {
         vm.warp(1_750_000_000);
         bytes32 root = keccak256("root");
         vm.expectEmit(true, true, true, true, address(anchorContract));
-        emit IRecordAnchor.BatchAnchored(1, root, address(this), 64);
-        uint256 id = anchorContract.anchor(root, 64);
+        emit IRecordAnchor.BatchAnchored(1, root, address(this), 64, MANIFEST);
+        uint256 id = anchorContract.anchor(root, 64, MANIFEST);
         assertEq(id, 1);
         (uint256 batchId, uint64 ts) = anchorContract.anchoredAt(root);
         assertEq(batchId, 1);
         assertEq(ts, 1_750_000_000);
         assertEq(anchorContract.batchCount(), 1);
-        assertEq(anchorContract.anchor(keccak256("root 2"), 1), 2);
+        assertEq(anchorContract.anchor(keccak256("root 2"), 1, MANIFEST), 2);
     }
 
     function test_anchor_zeroRoot_reverts() public {
         vm.expectRevert(IRecordAnchor.RecordAnchor__ZeroRoot.selector);
-        anchorContract.anchor(bytes32(0), 1);
+        anchorContract.anchor(bytes32(0), 1, MANIFEST);
     }
 
     function test_anchor_emptyBatch_reverts() public {
         vm.expectRevert(IRecordAnchor.RecordAnchor__EmptyBatch.selector);
-        anchorContract.anchor(keccak256("root"), 0);
+        anchorContract.anchor(keccak256("root"), 0, MANIFEST);
     }
 
     function test_anchor_duplicate_reverts() public {
         bytes32 root = keccak256("root");
-        anchorContract.anchor(root, 3);
+        anchorContract.anchor(root, 3, MANIFEST);
         vm.expectRevert(abi.encodeWithSelector(IRecordAnchor.RecordAnchor__AlreadyAnchored.selector, root, 1));
-        anchorContract.anchor(root, 3);
+        anchorContract.anchor(root, 3, MANIFEST);
         assertEq(anchorContract.batchCount(), 1);
+    }
+
+    function test_anchor_zeroManifest_reverts() public {
+        vm.expectRevert(IRecordAnchor.RecordAnchor__ZeroManifest.selector);
+        anchorContract.anchor(keccak256("root"), 1, bytes32(0));
+        assertEq(anchorContract.batchCount(), 0);
+    }
+
+    function testFuzz_anchor_emitsTheManifestAsGiven(bytes32 root, uint32 leafCount, bytes32 manifest) public {
+        vm.assume(root != bytes32(0) && leafCount != 0 && manifest != bytes32(0));
+        vm.expectEmit(true, true, true, true, address(anchorContract));
+        emit IRecordAnchor.BatchAnchored(1, root, address(this), leafCount, manifest);
+        anchorContract.anchor(root, leafCount, manifest);
+        // The manifest is not stored: the anchor is the same whatever its digest.
+        (uint256 batchId,) = anchorContract.anchoredAt(root);
+        assertEq(batchId, 1);
     }
 
     function test_anchoredAt_unknown_isZero() public view {
@@ -87,10 +107,10 @@ contract RecordAnchorTest is Test {
 
     function test_anchor_gasIsConstantInBatchSize() public {
         uint256 g1 = gasleft();
-        anchorContract.anchor(keccak256("a"), 1);
+        anchorContract.anchor(keccak256("a"), 1, MANIFEST);
         uint256 small = g1 - gasleft();
         uint256 g2 = gasleft();
-        anchorContract.anchor(keccak256("b"), 1024);
+        anchorContract.anchor(keccak256("b"), 1024, MANIFEST);
         uint256 large = g2 - gasleft();
         // The second write to the counter is cheaper (warm, non-zero); never more than the first.
         assertLe(large, small);
@@ -101,7 +121,7 @@ contract RecordAnchorTest is Test {
         (bytes32 root, bytes32[][4] memory proofs) = _tree(l);
         // Not anchored yet: nothing verifies.
         assertFalse(anchorContract.verifyRecord(root, l[0], proofs[0]));
-        anchorContract.anchor(root, 4);
+        anchorContract.anchor(root, 4, keccak256(abi.encode(root)));
         for (uint256 i = 0; i < 4; i++) {
             assertTrue(anchorContract.verifyRecord(root, l[i], proofs[i]));
             // A proof for another leaf does not fit.
@@ -114,7 +134,7 @@ contract RecordAnchorTest is Test {
     function testFuzz_anchor_idsAreSequential(uint8 n) public {
         n = uint8(bound(n, 1, 50));
         for (uint256 i = 1; i <= n; i++) {
-            assertEq(anchorContract.anchor(keccak256(abi.encode(i)), uint32(i)), i);
+            assertEq(anchorContract.anchor(keccak256(abi.encode(i)), uint32(i), MANIFEST), i);
         }
         assertEq(anchorContract.batchCount(), n);
     }

@@ -10,6 +10,7 @@ import { publicClientFor, walletClientFor } from '../clients.ts';
 import { CATEGORIES } from '../records/categories.ts';
 import { ANVIL_ACCOUNTS, startAnvil, type AnvilInstance } from '../testing/anvil.ts';
 import { syntheticLeaf } from '../testing/leaves.ts';
+import { buildBatchManifest } from './manifest.ts';
 import { buildBatch, leafHash, NO_SUPERSEDES, recordIdFor, verifyLeaf, type RecordLeaf } from './leaf.ts';
 
 const patient = ANVIL_ACCOUNTS[1]!.address;
@@ -73,7 +74,7 @@ describe('record leaves against RecordAnchor on a real chain', () => {
       client.readContract({ address, abi: recordAnchorAbi, functionName: 'verifyRecord', args: [batch.root, hash, batch.proofs[i]!] });
 
     expect(await verify(0)).toBe(false); // not anchored yet
-    const tx = await wallet.writeContract({ address, abi: recordAnchorAbi, functionName: 'anchor', args: [batch.root, leaves.length] });
+    const tx = await wallet.writeContract({ address, abi: recordAnchorAbi, functionName: 'anchor', args: [batch.root, leaves.length, buildBatchManifest(leaves, batch).digest] });
     expect((await client.waitForTransactionReceipt({ hash: tx })).status).toBe('success');
     for (let i = 0; i < leaves.length; i++) expect(await verify(i)).toBe(true);
     expect(await verify(3, leafHash({ ...leaves[3]!, version: 99 }))).toBe(false);

@@ -12,6 +12,12 @@ export function cidOf(bytes: Uint8Array): string {
   return CID.createV1(RAW_CODEC, Digest.create(SHA2_256, sha256(bytes))).toString();
 }
 
+/** The CID of the blob whose sha2-256 digest is `digest` (32 bytes): the inverse of cidDigest. */
+export function cidFromDigest(digest: Uint8Array): string {
+  if (digest.length !== 32) throw new InvalidCidError(`(${digest.length}-byte digest)`, 'a sha2-256 digest has 32 bytes');
+  return CID.createV1(RAW_CODEC, Digest.create(SHA2_256, digest)).toString();
+}
+
 /** Parses a blob CID, refusing anything but CIDv1/raw/sha2-256 (so a CID is also a safe file name). */
 export function parseBlobCid(cid: string): CID {
   let parsed: CID;

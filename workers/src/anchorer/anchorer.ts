@@ -4,11 +4,18 @@
  * `maxAgeMs`. A batch that fails (revert, dropped or timed-out transaction, RPC down) stays queued
  * and is retried; before sending again the anchorer asks the chain whether the root is already
  * anchored, so a transaction that did land is never anchored twice.
+ *
+ * Each batch's manifest (sdk/src/anchor/manifest.ts: leaf hashes, record ids, versions) is put in
+ * the blob store before the transaction is sent, and the transaction names it by its sha2-256
+ * digest, so an indexer that sees the BatchAnchored event can always find the manifest. A batch
+ * whose manifest cannot be stored is not sent; it stays queued like any failed batch.
  */
 import { pino, type Logger } from 'pino';
 import type { Hex } from 'viem';
 import { recordAnchorAbi } from '@consentry/sdk/abi/generated';
 import { buildBatch, type RecordLeaf } from '@consentry/sdk/anchor/leaf';
+import { buildBatchManifest } from '@consentry/sdk/anchor/manifest';
+import type { BlobStore } from '@consentry/sdk/blobs/types';
 import { publicClientFor, rpcOrigin, walletClientFor } from '@consentry/sdk/clients';
 import type { Deployment } from '@consentry/sdk/deployment';
 import { ConsentryError } from '@consentry/sdk/errors';
@@ -24,12 +31,16 @@ export interface AnchoredBatch {
   leaves: RecordLeaf[];
   /** proofs[i] proves leaves[i] against root. */
   proofs: Hex[][];
+  /** CID of the batch manifest in the blob store (its digest is in the BatchAnchored event). */
+  manifestCid: string;
 }
 
 export interface AnchorerOptions {
   rpcUrl: string;
   privateKey: Hex;
   deployment: Deployment;
+  /** Where batch manifests go (the store indexers read them from). */
+  blobs: BlobStore;
   /** Flush as soon as this many leaves wait (default 1024). */
   maxBatch?: number;
   /** Flush when the oldest leaf has waited this long (default 30 s); 0 disables the timer. */
@@ -64,7 +75,7 @@ export function createAnchorer(opts: AnchorerOptions): Anchorer {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<AnchoredBatch[]> = Promise.resolve([]);
 
-  async function findAnchor(root: Hex): Promise<Omit<AnchoredBatch, 'leaves' | 'proofs'>> {
+  async function findAnchor(root: Hex): Promise<Omit<AnchoredBatch, 'leaves' | 'proofs' | 'manifestCid'>> {
     const [log] = await client.getContractEvents({
       address: address!,
       abi: recordAnchorAbi,
@@ -77,19 +88,29 @@ export function createAnchorer(opts: AnchorerOptions): Anchorer {
   }
 
   async function anchorOne(leaves: RecordLeaf[]): Promise<AnchoredBatch> {
-    const { root, proofs } = buildBatch(leaves);
+    const batch = buildBatch(leaves);
+    const { root, proofs } = batch;
+    const manifest = buildBatchManifest(leaves, batch);
+    let manifestCid: string;
+    try {
+      // Idempotent (content-addressed); stored even when the root turns out to be anchored already,
+      // so a batch anchored before a crash still gets its manifest.
+      manifestCid = await opts.blobs.put(manifest.bytes);
+    } catch (cause) {
+      throw new AnchorError('ANCHOR_MANIFEST_FAILED', `Storing the batch manifest failed; its leaves stay queued: ${String(cause)}`, { cause });
+    }
     const already = async () => {
       const [batchId] = await client.readContract({ address: address!, abi: recordAnchorAbi, functionName: 'anchoredAt', args: [root] });
       return batchId;
     };
     // The same leaves give the same root: if it is anchored (a transaction that landed before a
     // crash or a timeout), these leaves are anchored; find that transaction rather than send another.
-    if ((await already()) !== 0n) return { ...(await findAnchor(root)), leaves, proofs };
+    if ((await already()) !== 0n) return { ...(await findAnchor(root)), leaves, proofs, manifestCid };
     const txHash = await wallet.writeContract({
       address: address!,
       abi: recordAnchorAbi,
       functionName: 'anchor',
-      args: [root, leaves.length],
+      args: [root, leaves.length, manifest.digest],
       gas: ANCHOR_GAS,
     });
     let receipt;
@@ -97,14 +118,14 @@ export function createAnchorer(opts: AnchorerOptions): Anchorer {
       receipt = await client.waitForTransactionReceipt({ hash: txHash, timeout: opts.receiptTimeoutMs ?? 60_000 });
     } catch (cause) {
       // Dropped or slow: if it landed after all, the chain says so and we use that.
-      if ((await already().catch(() => 0n)) !== 0n) return { ...(await findAnchor(root)), leaves, proofs };
+      if ((await already().catch(() => 0n)) !== 0n) return { ...(await findAnchor(root)), leaves, proofs, manifestCid };
       throw new AnchorError('ANCHOR_DROPPED', `The anchor transaction ${txHash} was not mined in time; its leaves stay queued`, { cause });
     }
     if (receipt.status !== 'success') {
       throw new AnchorError('ANCHOR_REVERTED', `The anchor transaction ${txHash} reverted; its leaves stay queued`);
     }
     const batchId = await already();
-    return { root, batchId, txHash, blockNumber: receipt.blockNumber, leaves, proofs };
+    return { root, batchId, txHash, blockNumber: receipt.blockNumber, leaves, proofs, manifestCid };
   }
 
   async function drain(): Promise<AnchoredBatch[]> {
