@@ -5,9 +5,27 @@
 import '@consentry/sdk/polyfills';
 import { ConsentryError } from '@consentry/sdk/errors';
 import { UsageError, type Command } from './command.ts';
+import {
+  anchorCommand,
+  correctCommand,
+  eraseCommand,
+  exportCommand,
+  importCommand,
+  recordsCommand,
+  verifyCommand,
+} from './records.ts';
 import { synthCommand } from './synth.ts';
 
-const COMMANDS: Record<string, Command> = { synth: synthCommand };
+const COMMANDS: Record<string, Command> = {
+  synth: synthCommand,
+  import: importCommand,
+  records: recordsCommand,
+  correct: correctCommand,
+  erase: eraseCommand,
+  anchor: anchorCommand,
+  export: exportCommand,
+  verify: verifyCommand,
+};
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));

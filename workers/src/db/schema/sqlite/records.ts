@@ -1,0 +1,58 @@
+// The patient-record vault, for SQLite (its own file, records.sqlite, and its own migrations:
+// drizzle.vault.config.ts). Only what the server may see: ids, hashes, CIDs, categories and sealed
+// data keys (opaque without the patient's key). Never plaintext, never a key that opens anything.
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/** One version of one record. Append-only: a correction is a new row; erasure clears `sealedKey`. */
+export const vaultRecordVersion = sqliteTable(
+  'vault_record_version',
+  {
+    /** The version's leaf hash (OpenZeppelin StandardMerkleTree leaf), lowercase hex. */
+    leafHash: text('leaf_hash').primaryKey(),
+    patient: text('patient').notNull(),
+    recordId: text('record_id').notNull(),
+    version: integer('version', { mode: 'number' }).notNull(),
+    category: text('category').notNull(),
+    resourceType: text('resource_type').notNull(),
+    cid: text('cid').notNull(),
+    /** Leaf hash of the version this one supersedes, or the zero hash. */
+    supersedes: text('supersedes').notNull(),
+    /** Why this version was written (a correction's reason); null for an import. */
+    reason: text('reason'),
+    /** The data key sealed to the patient, base64; null once erased (crypto-shredded). */
+    sealedKey: text('sealed_key'),
+    /** HMAC of the canonical content under a key only the patient can derive: spots re-imports. */
+    contentTag: text('content_tag').notNull(),
+    createdAt: integer('created_at', { mode: 'number' }).notNull(),
+    /** Root of the anchored batch holding this version (null while pending). */
+    batchRoot: text('batch_root'),
+    /** Inclusion proof against batchRoot, a JSON array of hex hashes. */
+    proof: text('proof'),
+  },
+  (t) => [
+    uniqueIndex('vault_record_version_record_version_idx').on(t.recordId, t.version),
+    index('vault_record_version_patient_idx').on(t.patient, t.recordId),
+    index('vault_record_version_batch_idx').on(t.batchRoot),
+  ],
+);
+
+/** A record erased by crypto-shredding: when and why. Its anchored versions stay verifiable. */
+export const vaultErasure = sqliteTable('vault_erasure', {
+  recordId: text('record_id').primaryKey(),
+  patient: text('patient').notNull(),
+  erasedAt: integer('erased_at', { mode: 'number' }).notNull(),
+  reason: text('reason').notNull(),
+});
+
+/** An anchored batch: where its root is on chain. */
+export const vaultAnchor = sqliteTable('vault_anchor', {
+  root: text('root').primaryKey(),
+  chainId: integer('chain_id', { mode: 'number' }).notNull(),
+  contract: text('contract').notNull(),
+  batchId: text('batch_id').notNull(),
+  transactionHash: text('transaction_hash').notNull(),
+  blockNumber: integer('block_number', { mode: 'number' }).notNull(),
+  leafCount: integer('leaf_count', { mode: 'number' }).notNull(),
+  manifestCid: text('manifest_cid').notNull(),
+  anchoredAt: integer('anchored_at', { mode: 'number' }).notNull(),
+});

@@ -1,0 +1,270 @@
+/**
+ * A patient's records, as the patient's own client (the CLI) handles them: import FHIR into the
+ * vault, read, correct, erase, anchor. The client holds the patient's keys; the vault and the blob
+ * store only ever receive ciphertext, sealed keys and hashes.
+ *
+ * Import is resumable and idempotent: resources go in chunks, each chunk's rows in one
+ * transaction after its ciphertexts are stored, and a resource whose content is already stored
+ * (same content tag) is skipped. A crash loses at most the chunk in flight, which the next run
+ * writes again; an orphaned ciphertext is harmless (content-addressed, unreadable without its key).
+ */
+import type { Address, Hex } from 'viem';
+import { leafHash, recordIdFor, type RecordLeaf } from '@consentry/sdk/anchor/leaf';
+import type { BlobStore } from '@consentry/sdk/blobs/types';
+import { createKeyOpener, createKeySealer } from '@consentry/sdk/crypto/envelope';
+import type { Deployment } from '@consentry/sdk/deployment';
+import { ConsentryError } from '@consentry/sdk/errors';
+import type { EncryptionKeyPair } from '@consentry/sdk/keys';
+import type { Category } from '@consentry/sdk/records/categories';
+import type { FhirResource } from '@consentry/sdk/records/fhir-types';
+import {
+  checkCorrection,
+  contentTag,
+  contentTagKey,
+  decideVersion,
+  openVersion,
+  writeVersion,
+  type VersionRecord,
+} from '@consentry/sdk/records/versions';
+import { createAnchorer } from '../anchorer/anchorer.ts';
+import type { ErasureRow, Vault, VersionRow } from './vault.ts';
+
+export interface ImportProgress {
+  done: number;
+  total: number;
+  stored: number;
+  unchanged: number;
+  skippedErased: number;
+}
+
+export interface ImportResult extends ImportProgress {
+  /** New versions of records that were already stored with other content. */
+  changed: number;
+}
+
+/** The current view of one record: its newest version, and whether it was erased. */
+export interface RecordSummary {
+  recordId: Hex;
+  resourceType: string;
+  category: Category;
+  latest: VersionRow;
+  versions: number;
+  erased: ErasureRow | null;
+}
+
+export class RecordNotFoundError extends ConsentryError {
+  constructor(recordId: string) {
+    super('RECORD_NOT_FOUND', `No record ${recordId} for this patient`);
+    this.name = 'RecordNotFoundError';
+  }
+}
+
+export const IMPORT_CHUNK = 500;
+
+export interface RecordsServiceOptions {
+  vault: Vault;
+  blobs: BlobStore;
+  patient: Address;
+  keys: EncryptionKeyPair;
+}
+
+export class RecordsService {
+  readonly patient: Address;
+  readonly #vault: Vault;
+  readonly #blobs: BlobStore;
+  readonly #seal: (dek: Uint8Array) => Uint8Array;
+  readonly #open: (sealed: Uint8Array) => Uint8Array;
+  readonly #tagKey: Uint8Array;
+
+  constructor(opts: RecordsServiceOptions) {
+    this.patient = opts.patient;
+    this.#vault = opts.vault;
+    this.#blobs = opts.blobs;
+    this.#seal = createKeySealer(opts.keys.publicKey);
+    this.#open = createKeyOpener(opts.keys.secretKey);
+    this.#tagKey = contentTagKey(opts.keys.secretKey);
+  }
+
+  /** Imports validated resources; `onProgress` is called after every chunk. */
+  async importResources(resources: readonly FhirResource[], onProgress?: (p: ImportProgress) => void): Promise<ImportResult> {
+    const result: ImportResult = { done: 0, total: resources.length, stored: 0, unchanged: 0, skippedErased: 0, changed: 0 };
+    const erased = await this.#vault.erasures(this.patient);
+    for (let first = 0; first < resources.length; first += IMPORT_CHUNK) {
+      const chunk = resources.slice(first, first + IMPORT_CHUNK);
+      const ids = chunk.map((r) => recordIdFor(this.patient, r.resourceType, String(r.id)));
+      const latest = await this.#vault.latest(this.patient, ids);
+      const pending = new Map<string, Promise<VersionRecord>>();
+      chunk.forEach((resource, i) => {
+        const recordId = ids[i]!;
+        const tag = contentTag(this.#tagKey, resource);
+        const decision = decideVersion(latest.get(recordId), erased.has(recordId), tag);
+        if (decision.kind === 'unchanged') return void result.unchanged++;
+        if (decision.kind === 'erased') return void result.skippedErased++;
+        // The same resource twice in one chunk: the later one wins only if it differs.
+        if (pending.has(recordId)) return void result.unchanged++;
+        if (decision.kind === 'changed') result.changed++;
+        pending.set(
+          recordId,
+          writeVersion({
+            resource,
+            patient: this.patient,
+            seal: this.#seal,
+            blobs: this.#blobs,
+            tag,
+            version: decision.version,
+            supersedes: decision.supersedes,
+            reason: decision.kind === 'changed' ? 'Imported again with different content' : null,
+          }),
+        );
+      });
+      const rows = await Promise.all(pending.values());
+      // Ciphertexts are stored; now the rows, all of the chunk or none of it.
+      result.stored += await this.#vault.insertVersions(rows);
+      result.done += chunk.length;
+      onProgress?.({ ...result });
+    }
+    return result;
+  }
+
+  /** The current view: each record's newest version, newest records last. */
+  async list(filter: { category?: Category } = {}): Promise<RecordSummary[]> {
+    const [rows, erased] = await Promise.all([this.#vault.versions(this.patient), this.#vault.erasures(this.patient)]);
+    const byRecord = new Map<string, VersionRow[]>();
+    for (const r of rows) byRecord.set(r.recordId, [...(byRecord.get(r.recordId) ?? []), r]);
+    const out: RecordSummary[] = [];
+    for (const [recordId, versions] of byRecord) {
+      const latest = versions.reduce((a, b) => (b.version > a.version ? b : a));
+      if (filter.category && latest.category !== filter.category) continue;
+      out.push({
+        recordId: recordId as Hex,
+        resourceType: latest.resourceType,
+        category: latest.category as Category,
+        latest,
+        versions: versions.length,
+        erased: erased.get(recordId) ?? null,
+      });
+    }
+    return out;
+  }
+
+  /** Every version of a record, oldest first. */
+  async history(recordId: string): Promise<VersionRow[]> {
+    const rows = await this.#vault.versions(this.patient, recordId);
+    if (rows.length === 0) throw new RecordNotFoundError(recordId);
+    return rows.sort((a, b) => a.version - b.version);
+  }
+
+  /** Decrypts one version (the newest by default). */
+  async read(recordId: string, version?: number): Promise<{ row: VersionRow; resource: FhirResource }> {
+    const history = await this.history(recordId);
+    const row = version === undefined ? history.at(-1)! : history.find((r) => r.version === version);
+    if (!row) throw new RecordNotFoundError(`${recordId} version ${version}`);
+    const resource = openVersion(row as VersionRecord, this.#open, await this.#blobs.get(row.cid));
+    return { row, resource };
+  }
+
+  /** Writes a corrected version that supersedes the newest one; history is kept. */
+  async correct(recordId: string, resource: FhirResource, reason: string): Promise<VersionRow> {
+    const history = await this.history(recordId);
+    const latest = history.at(-1)!;
+    if ((await this.#vault.erasures(this.patient)).has(recordId)) {
+      throw new ConsentryError('RECORD_ERASED', `Record ${recordId} was erased; it cannot be corrected`);
+    }
+    checkCorrection(reason, latest, resource);
+    if (recordIdFor(this.patient, resource.resourceType, String(resource.id)) !== recordId) {
+      throw new ConsentryError('CORRECTION_WRONG_RECORD', `The corrected resource's id is not this record's (keep "id" as it was)`);
+    }
+    const tag = contentTag(this.#tagKey, resource);
+    if (tag === latest.contentTag) throw new ConsentryError('CORRECTION_UNCHANGED', 'The corrected resource is the same as the current version');
+    const row = await writeVersion({
+      resource,
+      patient: this.patient,
+      seal: this.#seal,
+      blobs: this.#blobs,
+      tag,
+      version: latest.version + 1,
+      supersedes: latest.leafHash as Hex,
+      reason: reason.trim(),
+    });
+    if ((await this.#vault.insertVersions([row])) !== 1) {
+      throw new ConsentryError('CORRECTION_CONFLICT', `Record ${recordId} changed while correcting it; try again`);
+    }
+    return { ...row, batchRoot: null, proof: null };
+  }
+
+  /** Crypto-shredding: destroys every sealed copy of the record's data keys. */
+  async erase(recordId: string, reason: string, now = Date.now()): Promise<ErasureRow> {
+    await this.history(recordId);
+    if (reason.trim().length < 3) throw new ConsentryError('ERASURE_NO_REASON', 'An erasure needs a reason (at least 3 characters)');
+    const erasure: ErasureRow = { recordId, patient: this.patient.toLowerCase(), erasedAt: now, reason: reason.trim() };
+    await this.#vault.erase(erasure);
+    return (await this.#vault.erasures(this.patient)).get(recordId)!;
+  }
+}
+
+export const leafOf = (row: VersionRow): RecordLeaf => ({
+  patient: row.patient as Address,
+  recordId: row.recordId as Hex,
+  version: row.version,
+  category: row.category as Category,
+  cid: row.cid,
+  supersedes: row.supersedes as Hex,
+});
+
+export interface AnchorPendingOptions {
+  vault: Vault;
+  blobs: BlobStore;
+  rpcUrl: string;
+  privateKey: Hex;
+  deployment: Deployment;
+  /** Only this patient's versions (the CLI); all pending versions otherwise (the worker). */
+  patient?: Address;
+  maxBatch?: number;
+  onBatch?: (b: { root: Hex; leaves: number; txHash: Hex }) => void;
+}
+
+/** Anchors pending versions in batches and stores each version's inclusion proof. */
+export async function anchorPending(opts: AnchorPendingOptions): Promise<{ batches: number; versions: number }> {
+  const maxBatch = opts.maxBatch ?? 1024;
+  const contract = opts.deployment.contracts.RecordAnchor?.address;
+  const anchorer = createAnchorer({
+    rpcUrl: opts.rpcUrl,
+    privateKey: opts.privateKey,
+    deployment: opts.deployment,
+    blobs: opts.blobs,
+    maxBatch,
+    maxAgeMs: 0,
+    async onAnchored(batch) {
+      await opts.vault.markAnchored(
+        {
+          root: batch.root,
+          chainId: opts.deployment.chainId,
+          contract: String(contract).toLowerCase(),
+          batchId: batch.batchId.toString(),
+          transactionHash: batch.txHash,
+          blockNumber: Number(batch.blockNumber),
+          leafCount: batch.leaves.length,
+          manifestCid: batch.manifestCid,
+          anchoredAt: Date.now(),
+        },
+        batch.leaves.map((leaf, i) => ({ leafHash: leafHash(leaf), proof: batch.proofs[i]! })),
+      );
+      opts.onBatch?.({ root: batch.root, leaves: batch.leaves.length, txHash: batch.txHash });
+    },
+  });
+  let batches = 0;
+  let versions = 0;
+  try {
+    for (;;) {
+      const rows = await opts.vault.pending(maxBatch, opts.patient);
+      if (rows.length === 0) break;
+      for (const row of rows) anchorer.enqueue(leafOf(row));
+      const done = await anchorer.flush();
+      batches += done.length;
+      versions += rows.length;
+    }
+  } finally {
+    await anchorer.stop();
+  }
+  return { batches, versions };
+}

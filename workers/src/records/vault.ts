@@ -1,0 +1,250 @@
+/**
+ * The record vault: what the server keeps of a patient's records. Ciphertext lives in the blob
+ * store; here are the versions' ids, CIDs, categories, sealed data keys (opaque without the
+ * patient's key), anchoring proofs and erasures. Never plaintext, never an opening key.
+ *
+ * One implementation serves SQLite (default, `<DATA_DIR>/records.sqlite`), PGlite and PostgreSQL
+ * (`DATABASE_URL`): reads are awaited drizzle queries, which both dialects support; writes that must
+ * be atomic are lists of statements run in one transaction (synchronously on better-sqlite3, whose
+ * transactions cannot await, and awaited on PostgreSQL).
+ */
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import Database from 'better-sqlite3';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3';
+import { migrate as migrateSqlite } from 'drizzle-orm/better-sqlite3/migrator';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import pg from 'pg';
+import { ConsentryError } from '@consentry/sdk/errors';
+import * as pgSchema from '../db/schema/pg/records.ts';
+import * as sqliteSchema from '../db/schema/sqlite/records.ts';
+
+export type VersionRow = typeof sqliteSchema.vaultRecordVersion.$inferSelect;
+export type NewVersionRow = typeof sqliteSchema.vaultRecordVersion.$inferInsert;
+export type ErasureRow = typeof sqliteSchema.vaultErasure.$inferSelect;
+export type AnchorRow = typeof sqliteSchema.vaultAnchor.$inferSelect;
+
+export class VaultError extends ConsentryError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'VaultError';
+  }
+}
+
+export const VAULT_SQLITE_FILE = 'records.sqlite';
+const MIGRATIONS_TABLE = '__vault_migrations';
+
+/** The migrations folder, found through the package so it also works from a bundled web server. */
+function migrationsFolder(dialect: 'sqlite' | 'postgresql'): string {
+  const pkg = createRequire(import.meta.url).resolve('@consentry/workers/package.json');
+  return join(dirname(pkg), 'drizzle', `vault-${dialect}`);
+}
+
+export interface VaultOptions {
+  /** postgres:// URL: use that server (tables next to the indexer's). */
+  databaseUrl?: string;
+  /** PostgreSQL schema for the tables (tests use one per run). */
+  databaseSchema?: string;
+  /** An open PGlite instance (tests), or a directory to persist one in. */
+  pglite?: PGlite | string;
+  /** Otherwise SQLite at `<dataDir>/records.sqlite`. */
+  dataDir?: string;
+}
+
+// The two dialects' tables have the same TypeScript fields; queries are typed by the SQLite ones.
+type Tables = typeof sqliteSchema;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyDb = any;
+/** A statement not yet run: `.run()` on better-sqlite3, awaited on PostgreSQL. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Statement = any;
+
+export class Vault {
+  readonly dialect: 'sqlite' | 'postgres';
+  readonly location: string;
+  readonly #db: AnyDb;
+  readonly #t: Tables;
+  readonly #close: () => Promise<void>;
+
+  private constructor(dialect: 'sqlite' | 'postgres', location: string, db: AnyDb, tables: Tables, close: () => Promise<void>) {
+    this.dialect = dialect;
+    this.location = location;
+    this.#db = db;
+    this.#t = tables;
+    this.#close = close;
+  }
+
+  static async open(options: VaultOptions): Promise<Vault> {
+    try {
+      if (options.databaseUrl) return await Vault.#openPostgres(options.databaseUrl, options.databaseSchema);
+      if (options.pglite !== undefined) return await Vault.#openPglite(options.pglite);
+      if (!options.dataDir) throw new VaultError('VAULT_CONFIG', 'The vault needs DATABASE_URL or a data directory');
+      return Vault.#openSqlite(options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir, VAULT_SQLITE_FILE));
+    } catch (err) {
+      if (err instanceof VaultError) throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new VaultError('VAULT_OPEN_FAILED', `Cannot open the record vault: ${reason}`, { cause: err });
+    }
+  }
+
+  static #openSqlite(file: string): Vault {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const sqlite = new Database(file);
+    sqlite.pragma('journal_mode = WAL');
+    // FULL: a committed import chunk survives even an OS crash (the CLI may be killed at any time).
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('busy_timeout = 10000');
+    const db = drizzleSqlite({ client: sqlite, schema: sqliteSchema });
+    migrateSqlite(db, { migrationsFolder: migrationsFolder('sqlite'), migrationsTable: MIGRATIONS_TABLE });
+    return new Vault('sqlite', `sqlite:${file}`, db, sqliteSchema, async () => {
+      sqlite.close();
+    });
+  }
+
+  static async #openPglite(source: PGlite | string): Promise<Vault> {
+    const owns = typeof source === 'string';
+    const client = typeof source === 'string' ? new PGlite(source) : source;
+    await client.waitReady;
+    const db = drizzlePglite({ client, schema: pgSchema });
+    await migratePglite(db, { migrationsFolder: migrationsFolder('postgresql'), migrationsTable: MIGRATIONS_TABLE });
+    return new Vault('postgres', owns ? `pglite:${source}` : 'pglite', db, pgSchema as unknown as Tables, async () => {
+      if (owns && !client.closed) await client.close();
+    });
+  }
+
+  static async #openPostgres(url: string, schema?: string): Promise<Vault> {
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+      throw new VaultError('VAULT_CONFIG', `Invalid PostgreSQL schema name "${schema}"`);
+    }
+    const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 10_000, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+    pool.on('error', () => undefined);
+    try {
+      if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+      const db = drizzlePg({ client: pool, schema: pgSchema });
+      await migratePg(db, {
+        migrationsFolder: migrationsFolder('postgresql'),
+        migrationsTable: MIGRATIONS_TABLE,
+        ...(schema ? { migrationsSchema: schema } : {}),
+      });
+      const where = new URL(url);
+      return new Vault('postgres', `postgres://${where.host}${where.pathname}`, db, pgSchema as unknown as Tables, () => pool.end());
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Runs the statements `build` makes in one transaction: all of them or none. */
+  async #atomically(build: (tx: AnyDb) => Statement[]): Promise<void> {
+    if (this.dialect === 'sqlite') {
+      this.#db.transaction((tx: AnyDb) => {
+        for (const s of build(tx)) s.run();
+      });
+      return;
+    }
+    await this.#db.transaction(async (tx: AnyDb) => {
+      for (const s of build(tx)) await s;
+    });
+  }
+
+  /**
+   * Stores versions; a version already stored (same leaf, or same record and version) is left as it
+   * is, so re-running an import is harmless. Resolves with how many rows were new.
+   */
+  async insertVersions(rows: readonly NewVersionRow[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const t = this.#t.vaultRecordVersion;
+    const before = await this.#countVersions();
+    await this.#atomically((tx) => {
+      const out: Statement[] = [];
+      for (let i = 0; i < rows.length; i += 500) out.push(tx.insert(t).values(rows.slice(i, i + 500)).onConflictDoNothing());
+      return out;
+    });
+    return (await this.#countVersions()) - before;
+  }
+
+  async #countVersions(): Promise<number> {
+    const [row] = await this.#db.select({ n: sql<number>`count(*)` }).from(this.#t.vaultRecordVersion);
+    return Number(row.n);
+  }
+
+  /** Every version of a patient's records (or of one record), oldest first. */
+  async versions(patient: string, recordId?: string): Promise<VersionRow[]> {
+    const t = this.#t.vaultRecordVersion;
+    const where = recordId ? and(eq(t.patient, patient.toLowerCase()), eq(t.recordId, recordId)) : eq(t.patient, patient.toLowerCase());
+    return this.#db.select().from(t).where(where).orderBy(asc(t.createdAt), asc(t.recordId), asc(t.version));
+  }
+
+  /** The newest stored version of each of these records. */
+  async latest(patient: string, recordIds: readonly string[]): Promise<Map<string, VersionRow>> {
+    const t = this.#t.vaultRecordVersion;
+    const out = new Map<string, VersionRow>();
+    for (let i = 0; i < recordIds.length; i += 500) {
+      const rows: VersionRow[] = await this.#db
+        .select()
+        .from(t)
+        .where(and(eq(t.patient, patient.toLowerCase()), inArray(t.recordId, recordIds.slice(i, i + 500))));
+      for (const r of rows) if ((out.get(r.recordId)?.version ?? 0) < r.version) out.set(r.recordId, r);
+    }
+    return out;
+  }
+
+  async version(recordId: string, version: number): Promise<VersionRow | null> {
+    const t = this.#t.vaultRecordVersion;
+    const [row] = await this.#db.select().from(t).where(and(eq(t.recordId, recordId), eq(t.version, version)));
+    return row ?? null;
+  }
+
+  /** Versions not yet anchored, oldest first (optionally one patient's). */
+  async pending(limit: number, patient?: string): Promise<VersionRow[]> {
+    const t = this.#t.vaultRecordVersion;
+    const where = patient ? and(isNull(t.batchRoot), eq(t.patient, patient.toLowerCase())) : isNull(t.batchRoot);
+    return this.#db.select().from(t).where(where).orderBy(asc(t.createdAt), asc(t.recordId), asc(t.version)).limit(limit);
+  }
+
+  /** Records an anchored batch and each version's proof; versions already anchored keep theirs. */
+  async markAnchored(anchor: AnchorRow, proofs: ReadonlyArray<{ leafHash: string; proof: readonly string[] }>): Promise<void> {
+    const { vaultAnchor: a, vaultRecordVersion: t } = this.#t;
+    await this.#atomically((tx) => [
+      tx.insert(a).values(anchor).onConflictDoNothing(),
+      ...proofs.map((p) =>
+        tx
+          .update(t)
+          .set({ batchRoot: anchor.root, proof: JSON.stringify(p.proof) })
+          .where(and(eq(t.leafHash, p.leafHash), isNull(t.batchRoot))),
+      ),
+    ]);
+  }
+
+  async anchors(roots: readonly string[]): Promise<Map<string, AnchorRow>> {
+    const out = new Map<string, AnchorRow>();
+    if (roots.length === 0) return out;
+    const rows: AnchorRow[] = await this.#db.select().from(this.#t.vaultAnchor).where(inArray(this.#t.vaultAnchor.root, [...new Set(roots)]));
+    for (const r of rows) out.set(r.root, r);
+    return out;
+  }
+
+  /** Crypto-shredding: every sealed data key of the record is destroyed, and the erasure recorded. */
+  async erase(erasure: ErasureRow): Promise<void> {
+    const { vaultErasure: e, vaultRecordVersion: t } = this.#t;
+    await this.#atomically((tx) => [
+      tx.update(t).set({ sealedKey: null }).where(eq(t.recordId, erasure.recordId)),
+      tx.insert(e).values(erasure).onConflictDoNothing(),
+    ]);
+  }
+
+  async erasures(patient: string): Promise<Map<string, ErasureRow>> {
+    const rows: ErasureRow[] = await this.#db.select().from(this.#t.vaultErasure).where(eq(this.#t.vaultErasure.patient, patient.toLowerCase()));
+    return new Map(rows.map((r) => [r.recordId, r]));
+  }
+
+  close(): Promise<void> {
+    return this.#close();
+  }
+}
