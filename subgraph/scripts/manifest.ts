@@ -44,6 +44,39 @@ export const DATA_SOURCES: readonly DataSourceSpec[] = [
       EncryptionKeyRotated: 'handleEncryptionKeyRotated',
     },
   },
+  {
+    contract: 'RecordAnchor',
+    file: './src/record-anchor.ts',
+    entities: ['AnchorBatch'],
+    handlers: {
+      BatchAnchored: 'handleBatchAnchored',
+    },
+  },
+];
+
+/** A file data source template: created by a mapping with a CID, handled once the file is fetched. */
+export interface FileTemplateSpec {
+  name: string;
+  kind: 'file/ipfs';
+  /** Mapping file, relative to subgraph/. */
+  file: string;
+  entities: readonly string[];
+  /** Exported handler, called with the file's bytes. */
+  handler: string;
+  /** An ABI graph-cli wants listed (file mappings use none). */
+  abi: ContractName;
+}
+
+/** The templates of this subgraph. The WASM test host runs these too. */
+export const TEMPLATES: readonly FileTemplateSpec[] = [
+  {
+    name: 'AnchorBatchManifest',
+    kind: 'file/ipfs',
+    file: './src/record-anchor.ts',
+    entities: ['RecordVersion'],
+    handler: 'handleAnchorBatchManifest',
+    abi: 'RecordAnchor',
+  },
 ];
 
 /** Mapping API and manifest spec versions that graph-cli 0.98 / graph-ts 0.38 generate and accept. */
@@ -173,6 +206,23 @@ export function renderManifest(input: ManifestInput): string {
     }
     lines.push(`      file: ${spec.file}`);
   }
+  if (TEMPLATES.length > 0) lines.push('templates:');
+  for (const t of TEMPLATES) {
+    lines.push(
+      `  - name: ${t.name}`,
+      `    kind: ${t.kind}`,
+      '    mapping:',
+      `      apiVersion: ${API_VERSION}`,
+      '      language: wasm/assemblyscript',
+      '      entities:',
+      ...t.entities.map((e) => `        - ${e}`),
+      '      abis:',
+      `        - name: ${t.abi}`,
+      `          file: ./abis/${t.abi}.json`,
+      `      handler: ${t.handler}`,
+      `      file: ${t.file}`,
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -215,13 +265,21 @@ export function generateManifest(opts: GenerateOptions): GenerateResult {
   let placeholder: string | undefined;
   if (existsSync(file)) {
     const deployment = readDeployment(opts.chainId, opts.deploymentsDir);
+    const missing: string[] = [];
     sources = DATA_SOURCES.map((spec) => {
       const entry = deployment.contracts[spec.contract];
-      if (!entry) {
+      if (entry) return { contract: spec.contract, ...entry };
+      if (opts.requireDeployment) {
         throw new ConsentryError('DEPLOYMENT_INVALID', `${file} has no ${spec.contract}: deploy again (\`npm start\`), then rerun.`);
       }
-      return { contract: spec.contract, ...entry };
+      missing.push(spec.contract);
+      return { contract: spec.contract, address: PLACEHOLDER_ADDRESS, startBlock: 0 };
     });
+    if (missing.length > 0) {
+      // An older deployment (before a contract was added): still buildable, but not deployable as is.
+      placeholder = `${file} has no ${missing.join(', ')}; the zero address stands in. Deploy again, then rerun.`;
+      log(`${file} has no ${missing.join(', ')}: writing a placeholder source for it`);
+    }
   } else if (opts.requireDeployment) {
     throw new ConsentryError(
       'DEPLOYMENT_NOT_FOUND',

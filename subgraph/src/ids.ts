@@ -17,3 +17,36 @@ export function eventId(event: ethereum.Event): Bytes {
 export function patientId(patient: Address): Bytes {
   return changetype<Bytes>(patient);
 }
+
+/** RecordVersion id: the batch root followed by the leaf hash (64 bytes). */
+export function recordVersionId(root: Bytes, leaf: Bytes): Bytes {
+  return root.concat(leaf);
+}
+
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+/**
+ * The CID of a blob from its sha2-256 digest: CIDv1, raw codec, sha2-256 multihash, base32
+ * (RFC 4648, lowercase, no padding) with the multibase prefix `b`, as sdk/src/blobs/cid.ts makes it.
+ */
+export function blobCid(digest: Bytes): string {
+  const bytes = new Bytes(4 + digest.length);
+  bytes[0] = 0x01; // CIDv1
+  bytes[1] = 0x55; // raw
+  bytes[2] = 0x12; // sha2-256
+  bytes[3] = u8(digest.length);
+  for (let i = 0; i < digest.length; i++) bytes[4 + i] = digest[i];
+  let out = 'b';
+  let buffer: u32 = 0;
+  let bits: u32 = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    buffer = ((buffer << 8) | bytes[i]) & 0xffff;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32.charAt(i32((buffer >>> (bits - 5)) & 31));
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += BASE32.charAt(i32((buffer << (5 - bits)) & 31));
+  return out;
+}

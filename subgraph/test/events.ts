@@ -48,3 +48,20 @@ export const rotated = (patient: Address, previousKey: Hex, newKey: Hex, at: At)
 /** Event entity id as the mappings build it: tx hash ++ log index (uint32, big-endian). */
 export const eventId = (tx: string, logIndex: number): Hex =>
   `${txHash(tx)}${logIndex.toString(16).padStart(8, '0')}` as Hex;
+
+export const ANCHOR: Address = '0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0';
+export const BATCH_ANCHORED = toEventSelector('BatchAnchored(uint256,bytes32,address,uint32,bytes32)');
+
+export const batchAnchored = (
+  batchId: bigint,
+  root: Hex,
+  submitter: Address,
+  leafCount: number,
+  manifest: Hex,
+  at: At,
+): RecordedLog =>
+  log(
+    { from: submitter, address: ANCHOR, ...at },
+    [BATCH_ANCHORED, pad(toHex(batchId)), root, pad(submitter)],
+    encodeAbiParameters([{ type: 'uint32' }, { type: 'bytes32' }], [leafCount, manifest]),
+  );

@@ -9,6 +9,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'consentry-manifest-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const ADDRESS = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
+const ANCHOR = '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512';
 
 describe('networkName', () => {
   it('names known chains as graph-node does, local chains as localhost', () => {
@@ -28,7 +29,11 @@ describe('generateManifest', () => {
     const deploymentsDir = join(tmp, 'with');
     const outDir = join(tmp, 'out-with');
     writeDeployment(
-      { chainId: 31337, startBlock: 42, contracts: { PatientRegistry: { address: ADDRESS, startBlock: 42 } } },
+      {
+        chainId: 31337,
+        startBlock: 42,
+        contracts: { PatientRegistry: { address: ADDRESS, startBlock: 42 }, RecordAnchor: { address: ANCHOR, startBlock: 43 } },
+      },
       deploymentsDir,
     );
     const result = generateManifest({ chainId: 31337, deploymentsDir, outDir });
@@ -46,6 +51,29 @@ describe('generateManifest', () => {
       '- event: EncryptionKeyRotated(indexed address,bytes32,bytes32)\n          handler: handleEncryptionKeyRotated',
     );
     expect(yaml).toContain('file: ./abis/PatientRegistry.json');
+    expect(yaml).toContain(`address: "${ANCHOR}"`);
+    expect(yaml).toContain('startBlock: 43');
+    expect(yaml).toContain(
+      '- event: BatchAnchored(indexed uint256,indexed bytes32,indexed address,uint32,bytes32)\n          handler: handleBatchAnchored',
+    );
+    // The manifest's RecordVersions come from a file data source template.
+    expect(yaml).toContain(
+      [
+        'templates:',
+        '  - name: AnchorBatchManifest',
+        '    kind: file/ipfs',
+        '    mapping:',
+        `      apiVersion: ${API_VERSION}`,
+        '      language: wasm/assemblyscript',
+        '      entities:',
+        '        - RecordVersion',
+        '      abis:',
+        '        - name: RecordAnchor',
+        '          file: ./abis/RecordAnchor.json',
+        '      handler: handleAnchorBatchManifest',
+        '      file: ./src/record-anchor.ts',
+      ].join('\n'),
+    );
     const abi = JSON.parse(readFileSync(join(outDir, 'abis', 'PatientRegistry.json'), 'utf8')) as unknown;
     expect(abi).toEqual(readForgeAbi('PatientRegistry'));
   });
@@ -54,11 +82,29 @@ describe('generateManifest', () => {
     const lines: string[] = [];
     const result = generateManifest({ chainId: 31337, deploymentsDir: join(tmp, 'none'), outDir: join(tmp, 'out-none'), log: (l) => lines.push(l) });
     expect(result.placeholder).toBe(true);
-    expect(result.sources).toEqual([{ contract: 'PatientRegistry', address: PLACEHOLDER_ADDRESS, startBlock: 0 }]);
+    expect(result.sources).toEqual([
+      { contract: 'PatientRegistry', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
+      { contract: 'RecordAnchor', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
+    ]);
     const yaml = readFileSync(result.manifestFile, 'utf8');
     expect(yaml).toContain('# PLACEHOLDER SOURCE: no deployment for chain 31337');
     expect(yaml).toContain(`address: "${PLACEHOLDER_ADDRESS}"`);
     expect(lines.join('\n')).toMatch(/writing a placeholder source/);
+  });
+
+  it('a deployment from before RecordAnchor still builds, with a placeholder for it, unless one is required', () => {
+    const deploymentsDir = join(tmp, 'old');
+    writeDeployment({ chainId: 31337, startBlock: 7, contracts: { PatientRegistry: { address: ADDRESS, startBlock: 7 } } }, deploymentsDir);
+    const result = generateManifest({ chainId: 31337, deploymentsDir, outDir: join(tmp, 'out-old') });
+    expect(result.placeholder).toBe(true);
+    expect(result.sources).toEqual([
+      { contract: 'PatientRegistry', address: ADDRESS, startBlock: 7 },
+      { contract: 'RecordAnchor', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
+    ]);
+    expect(readFileSync(result.manifestFile, 'utf8')).toMatch(/# PLACEHOLDER SOURCE: .* has no RecordAnchor/);
+    expect(() => generateManifest({ chainId: 31337, deploymentsDir, outDir: join(tmp, 'out-old2'), requireDeployment: true })).toThrow(
+      expect.objectContaining({ code: 'DEPLOYMENT_INVALID' }),
+    );
   });
 
   it('fails instead when a deployment is required', () => {

@@ -50,6 +50,8 @@ describe('handlePatientRegistered', () => {
         },
       ],
       EncryptionKeyRotated: [],
+      AnchorBatch: [],
+      RecordVersion: [],
     });
   });
 

@@ -7,11 +7,20 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DATA_SOURCES, SUBGRAPH_DIR } from '../../scripts/manifest.ts';
+import { DATA_SOURCES, SUBGRAPH_DIR, type FileTemplateSpec } from '../../scripts/manifest.ts';
 import { MappingHostError } from './errors.ts';
 
 export const wasmFile = (contract: string, subgraphDir: string = SUBGRAPH_DIR): string =>
   join(subgraphDir, 'build', contract, `${contract}.wasm`);
+
+/**
+ * A template's WASM: graph-cli compiles a mapping file once, so a template whose file a data
+ * source also uses runs that data source's module; otherwise it gets build/<Name>/<Name>.wasm.
+ */
+export function templateWasmFile(template: FileTemplateSpec, subgraphDir: string = SUBGRAPH_DIR): string {
+  const shared = DATA_SOURCES.find((ds) => ds.file === template.file);
+  return shared ? wasmFile(shared.contract, subgraphDir) : wasmFile(template.name, subgraphDir);
+}
 
 const mtime = (file: string): number => statSync(file).mtimeMs;
 

@@ -125,8 +125,9 @@ function toEthValue(param: AbiParameter, value: unknown): EthValue {
   if (type === 'address') return { kind: EthKind.ADDRESS, bytes: hexToBytes(value as Hex) };
   if (type === 'bytes') return { kind: EthKind.BYTES, bytes: hexToBytes(value as Hex) };
   if (/^bytes\d+$/.test(type)) return { kind: EthKind.FIXED_BYTES, bytes: hexToBytes(value as Hex) };
-  if (/^uint\d*$/.test(type)) return { kind: EthKind.UINT, value: value as bigint };
-  if (/^int\d*$/.test(type)) return { kind: EthKind.INT, value: value as bigint };
+  // viem decodes integers up to 48 bits as numbers, wider ones as bigints.
+  if (/^uint\d*$/.test(type)) return { kind: EthKind.UINT, value: BigInt(value as bigint | number) };
+  if (/^int\d*$/.test(type)) return { kind: EthKind.INT, value: BigInt(value as bigint | number) };
   if (type === 'bool') return { kind: EthKind.BOOL, value: value as boolean };
   if (type === 'string') return { kind: EthKind.STRING, value: value as string };
   throw new MappingHostError('HOST_UNSUPPORTED', `ABI type ${type} is not supported by the mapping host`);

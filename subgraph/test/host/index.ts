@@ -8,21 +8,28 @@
  * handles triggers in block and log order, filters logs by each data source's address and start
  * block, skips removed logs, and checks every store write against schema.graphql.
  *
- *   runMappings(logs, { addresses }) → EntityDump
+ * File data sources (templates of kind file/ipfs) that a handler creates are kept as pending
+ * files; after the logs, each one whose CID `files` can serve runs its template's handler with
+ * the bytes, `dataSource.stringParam()` the CID and `dataSource.context()` the creator's context,
+ * as graph-node does once the file is fetched. Those still missing stay pending (resolveFiles()
+ * tries again), like a file graph-node cannot find yet.
+ *
+ *   runMappings(logs, { sources, files }) → EntityDump
  *
  * See docs/decisions/003-subgraph-mapping-tests.md for the layout and the limits.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { bytesToHex, isAddressEqual, toEventSelector, type Abi, type AbiEvent, type Address, type Hex } from 'viem';
+import { bytesToHex, hexToBytes, isAddressEqual, toEventSelector, type Abi, type AbiEvent, type Address, type Hex } from 'viem';
 import type { ContractName } from '@consentry/sdk/deployment';
-import { abiEvent, DATA_SOURCES, SUBGRAPH_DIR } from '../../scripts/manifest.ts';
-import { wasmFile } from './build.ts';
+import { abiEvent, DATA_SOURCES, SUBGRAPH_DIR, TEMPLATES, type FileTemplateSpec } from '../../scripts/manifest.ts';
+import { templateWasmFile, wasmFile } from './build.ts';
 import { MappingHostError } from './errors.ts';
 import { decodeEventParams, parseRecordedLog, writeEvent, type ParsedLog, type RecordedLog } from './ethereum.ts';
+import { writeJsonResult, parseJsonBytes, writeJsonValue } from './json.ts';
 import { AscMemory, type MappingExports, type TypeIdName } from './memory.ts';
 import { loadEntitySchema } from './schema.ts';
-import { bigDecimalToString, EntityStore, readEntity, writeEntity, type EntityDump } from './store.ts';
+import { bigDecimalToString, EntityStore, readEntity, writeEntity, type EntityData, type EntityDump } from './store.ts';
 
 export type { RecordedLog } from './ethereum.ts';
 export type { DumpValue, EntityDump } from './store.ts';
@@ -51,6 +58,24 @@ export interface MappingHostOptions {
    * events from any address.
    */
   sources?: Partial<Record<ContractName, DataSourceFilter>>;
+  /** The bytes of a file data source's CID, or undefined while it cannot be fetched (IPFS stand-in). */
+  files?: (cid: string) => Uint8Array | undefined;
+}
+
+/** A file data source created by a handler, waiting for (or done with) its file. */
+export interface PendingFile {
+  template: string;
+  cid: string;
+  context: EntityData;
+  /** Block of the handler that created it. */
+  block: bigint;
+  done: boolean;
+}
+
+/** What `dataSource.*` host functions answer during one handler call. */
+interface CallContext {
+  address: Uint8Array;
+  context: EntityData;
 }
 
 interface Trigger {
@@ -89,7 +114,10 @@ export class MappingHost {
   readonly logs: MappingLogLine[] = [];
   /** Handler invocations, in order. */
   readonly calls: Array<{ handler: string; block: bigint; logIndex: number }> = [];
+  /** File data sources created so far, in creation order. */
+  readonly files: PendingFile[] = [];
   private readonly sources = new Map<ContractName, LoadedSource>();
+  private readonly templates = new Map<string, { spec: FileTemplateSpec; module: WebAssembly.Module }>();
   private currentBlock: bigint | undefined;
   private blockWrites = new Set<string>();
 
@@ -105,6 +133,7 @@ export class MappingHost {
       }
       this.sources.set(ds.contract, { module: compile(wasmFile(ds.contract, dir)), triggers });
     }
+    for (const t of TEMPLATES) this.templates.set(t.name, { spec: t, module: compile(templateWasmFile(t, dir)) });
   }
 
   /** Handles `logs` in chain order (block number, then log index), as graph-node would. */
@@ -112,6 +141,23 @@ export class MappingHost {
     const parsed = logs.map((l, i) => parseRecordedLog(l, `logs[${i}]`));
     parsed.sort((a, b) => (a.block.number === b.block.number ? a.logIndex - b.logIndex : a.block.number < b.block.number ? -1 : 1));
     for (const log of parsed) this.handle(log);
+    this.resolveFiles();
+    return this;
+  }
+
+  /** Runs the handler of every pending file data source whose file is available now. */
+  resolveFiles(): this {
+    for (const file of this.files) {
+      if (file.done) continue;
+      const content = this.opts.files?.(file.cid);
+      if (!content) continue;
+      const { spec, module } = this.templates.get(file.template)!;
+      const where = `${spec.handler} (file ${file.cid}, created in block ${file.block})`;
+      const call: CallContext = { address: new TextEncoder().encode(file.cid), context: file.context };
+      this.calls.push({ handler: spec.handler, block: file.block, logIndex: -1 });
+      this.call(module, spec.name, spec.handler, where, call, (mem) => mem.bytes(content));
+      file.done = true;
+    }
     return this;
   }
 
@@ -138,12 +184,26 @@ export class MappingHost {
   private invoke(module: WebAssembly.Module, trigger: Trigger, log: ParsedLog): void {
     const where = `${trigger.handler} (block ${log.block.number}, tx ${log.transaction.hash}, log ${log.logIndex})`;
     const params = decodeEventParams(trigger.event, log);
+    this.calls.push({ handler: trigger.handler, block: log.block.number, logIndex: log.logIndex });
+    const call: CallContext = { address: hexToBytes(log.address), context: new Map() };
+    this.call(module, trigger.contract, trigger.handler, where, call, (mem) => writeEvent(mem, log, params));
+  }
+
+  /** One handler call in a fresh instance: `argument` writes its one argument into the module's memory. */
+  private call(
+    module: WebAssembly.Module,
+    source: string,
+    handlerName: string,
+    where: string,
+    call: CallContext,
+    argument: (mem: AscMemory) => number,
+  ): void {
     let mem: AscMemory | undefined;
     const memory = (): AscMemory => {
       if (!mem) throw new MappingHostError('HOST_EARLY_CALL', 'a host function was called before the module was ready');
       return mem;
     };
-    const instance = new WebAssembly.Instance(module, this.imports(module, memory, where));
+    const instance = new WebAssembly.Instance(module, this.imports(module, memory, where, call));
     const exports = instance.exports as unknown as MappingExports & Record<string, unknown>;
     mem = new AscMemory(exports, (name: TypeIdName) => {
       const global = instance.exports[`TypeId.${name}`];
@@ -152,14 +212,13 @@ export class MappingHost {
     });
     const start = exports._start;
     if (typeof start === 'function') (start as () => void)();
-    const handler = exports[trigger.handler];
+    const handler = exports[handlerName];
     if (typeof handler !== 'function') {
-      throw new MappingHostError('HOST_NO_HANDLER', `the ${trigger.contract} module exports no ${trigger.handler}`);
+      throw new MappingHostError('HOST_NO_HANDLER', `the ${source} module exports no ${handlerName}`);
     }
-    const eventPtr = writeEvent(mem, log, params);
-    this.calls.push({ handler: trigger.handler, block: log.block.number, logIndex: log.logIndex });
+    const arg = argument(mem);
     try {
-      (handler as (p: number) => void)(eventPtr);
+      (handler as (p: number) => void)(arg);
     } catch (err) {
       if (err instanceof MappingHostError) {
         throw new MappingHostError(err.code, `${where}: ${err.message}`, { cause: err });
@@ -169,7 +228,16 @@ export class MappingHost {
   }
 
   /** The host functions the module imports, or an error naming those the host lacks. */
-  private imports(module: WebAssembly.Module, mem: () => AscMemory, where: string): WebAssembly.Imports {
+  private imports(module: WebAssembly.Module, mem: () => AscMemory, where: string, call: CallContext): WebAssembly.Imports {
+    const createDataSource = (name: number, params: number, context: EntityData) => {
+      const m = mem();
+      const template = m.readString(name);
+      const args = m.readPointerArray(params).map((p) => m.readString(p));
+      const spec = this.templates.get(template)?.spec;
+      if (!spec) throw new MappingHostError('HOST_NO_TEMPLATE', `dataSource.create: no template named ${template}`);
+      if (args.length !== 1) throw new MappingHostError('HOST_BAD_TEMPLATE_PARAMS', `a ${spec.kind} template takes one parameter (the CID), got ${args.length}`);
+      this.files.push({ template, cid: args[0]!, context, block: this.currentBlock ?? 0n, done: false });
+    };
     const fns: Record<string, HostFunction> = {
       'env.abort': (message, file, line, column) => {
         const text = message ? mem().readString(message) : '(no message)';
@@ -189,6 +257,16 @@ export class MappingHost {
         const line = { level: LEVELS[level] ?? 'debug', message: mem().readString(message) };
         if (line.level === 'critical') throw new MappingHostError('MAPPING_CRITICAL', `critical: ${line.message}`);
         this.logs.push(line);
+      },
+      'datasource.dataSource.create': (name, params) => createDataSource(name!, params!, new Map()),
+      'datasource.dataSource.createWithContext': (name, params, context) => createDataSource(name!, params!, readEntity(mem(), context!)),
+      'datasource.dataSource.context': () => writeEntity(mem(), call.context),
+      'datasource.dataSource.address': () => mem().bytes(call.address),
+      'json.json.try_fromBytes': (bytes) => writeJsonResult(mem(), mem().readBytes(bytes!)),
+      'json.json.fromBytes': (bytes) => {
+        const parsed = parseJsonBytes(mem().readBytes(bytes!));
+        if (!parsed) throw new MappingHostError('MAPPING_BAD_JSON', 'json.fromBytes: the bytes are not JSON');
+        return writeJsonValue(mem(), parsed.value);
       },
       'conversion.typeConversion.bytesToHex': (bytes) => mem().string(bytesToHex(mem().readBytes(bytes))),
       'conversion.typeConversion.bigIntToString': (n) => mem().string(mem().readBigInt(n).toString()),

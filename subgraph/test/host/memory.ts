@@ -38,7 +38,15 @@ export type TypeIdName =
   | 'EthereumEvent'
   | 'StoreValue'
   | 'TypedMapEntryStringStoreValue'
-  | 'TypedMapStringStoreValue';
+  | 'TypedMapStringStoreValue'
+  | 'JsonValue'
+  | 'ArrayJsonValue'
+  | 'TypedMapEntryStringJsonValue'
+  | 'ArrayTypedMapEntryStringJsonValue'
+  | 'TypedMapStringJsonValue'
+  | 'ResultJsonValueBool'
+  | 'WrappedJsonValue'
+  | 'WrappedBool';
 
 /** A class field as the host writes it: a pointer/i32 (4 bytes) or a u64 (8 bytes, 8-aligned). */
 export type Field = { kind: 'u32'; value: number } | { kind: 'i32'; value: number } | { kind: 'u64'; value: bigint };
