@@ -15,12 +15,12 @@ if (benches.length === 0) {
   console.error(`no benchmark matches ${only ?? '*'} in bench/`);
   process.exit(1);
 }
-const build = spawnSync('npm', ['run', 'build:contracts', '--silent'], { cwd: root, stdio: 'inherit' });
+const build = spawnSync('npm', ['run', 'build:contracts', '--silent'], { cwd: root, stdio: 'inherit', env: { UV_THREADPOOL_SIZE: '16', ...process.env } });
 if (build.status !== 0) process.exit(build.status ?? 1);
 let failed = 0;
 for (const file of benches) {
   console.error(`# ${file}`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join('bench', file)], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join('bench', file)], { cwd: root, stdio: 'inherit', env: { UV_THREADPOOL_SIZE: '16', ...process.env } });
   if (r.status !== 0) {
     console.error(`# ${file} failed (exit ${r.status})`);
     failed++;

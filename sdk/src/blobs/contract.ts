@@ -26,6 +26,15 @@ export function blobStoreContract(open: () => Promise<BlobStore>): void {
     expect(Buffer.from(await store.get(cid)).equals(Buffer.from(blob))).toBe(true);
   });
 
+  it('stores many at once: CIDs in order, duplicates once, every blob readable', async () => {
+    const store = await open();
+    const many = Array.from({ length: 40 }, (_, i) => bytes(`batch blob ${i % 30}`));
+    const cids = await store.putMany(many);
+    expect(cids).toEqual(many.map((b) => cidOf(b)));
+    for (const [i, cid] of cids.entries()) expect(new TextDecoder().decode(await store.get(cid))).toBe(`batch blob ${i % 30}`);
+    expect(await store.putMany([])).toEqual([]);
+  });
+
   it('refuses a malformed CID before touching the backend', async () => {
     const store = await open();
     await expect(store.get('../../etc/passwd')).rejects.toMatchObject({ code: 'BLOB_BAD_CID' });

@@ -5,9 +5,11 @@ import { ConsentryError } from '../errors.ts';
  * (raw codec, sha2-256, base32), and every read re-hashes what it got.
  */
 export interface BlobStore {
-  readonly kind: 'fs' | 's3' | 'ipfs';
+  readonly kind: 'fs' | 's3' | 'ipfs' | 'memory';
   /** Stores `bytes` and returns its CID. Idempotent; atomic (a crash never leaves a partial blob under a CID). */
   put(bytes: Uint8Array): Promise<string>;
+  /** Stores many blobs (as put, each atomic) and returns their CIDs in order; stores may batch the work. */
+  putMany(blobs: readonly Uint8Array[]): Promise<string[]>;
   /** The bytes under `cid`, verified against it. @throws BlobNotFoundError, BlobIntegrityError */
   get(cid: string): Promise<Uint8Array>;
   has(cid: string): Promise<boolean>;

@@ -34,6 +34,10 @@ export interface PrepareOptions {
   version?: number;
   /** Leaf hash of the version this one corrects. */
   supersedes?: Hex;
+  /** The resource's canonical JSON, when the caller already has it. */
+  canonical?: string;
+  /** The record id, when the caller already has it. */
+  recordId?: Hex;
 }
 
 export async function prepareRecordVersion(opts: PrepareOptions): Promise<PreparedVersion> {
@@ -43,8 +47,8 @@ export async function prepareRecordVersion(opts: PrepareOptions): Promise<Prepar
   }
   const version = opts.version ?? 1;
   const category = categorize(resource);
-  const recordId = recordIdFor(patient, resource.resourceType, resource.id);
-  const plaintext = new TextEncoder().encode(canonicalJson(resource));
+  const recordId = opts.recordId ?? recordIdFor(patient, resource.resourceType, resource.id);
+  const plaintext = new TextEncoder().encode(opts.canonical ?? canonicalJson(resource));
   const { ciphertext, dek } = encryptRecord({ plaintext, recordId, version, category });
   const cid = await opts.blobs.put(ciphertext);
   const sealedKey = opts.seal(dek);

@@ -26,8 +26,9 @@ export function contentTagKey(secretKey: Uint8Array): Uint8Array {
   return hkdf(sha256, secretKey, undefined, TAG_INFO, 32);
 }
 
-export function contentTag(tagKey: Uint8Array, resource: FhirResource): Hex {
-  return bytesToHex(hmac(sha256, tagKey, new TextEncoder().encode(canonicalJson(resource))));
+export function contentTag(tagKey: Uint8Array, resource: FhirResource | string): Hex {
+  const canonical = typeof resource === 'string' ? resource : canonicalJson(resource);
+  return bytesToHex(hmac(sha256, tagKey, new TextEncoder().encode(canonical)));
 }
 
 /** One stored record version: what the vault keeps (no plaintext, no opening key). */
@@ -88,6 +89,9 @@ export interface WriteVersionOptions {
   supersedes: Hex;
   reason: string | null;
   now?: number;
+  /** Already computed by the caller (saves hashing twice on import). */
+  canonical?: string;
+  recordId?: Hex;
 }
 
 /** Encrypts, stores and seals one version and returns the vault row for it. */
@@ -99,6 +103,8 @@ export async function writeVersion(opts: WriteVersionOptions): Promise<VersionRe
     blobs: opts.blobs,
     version: opts.version,
     supersedes: opts.supersedes,
+    ...(opts.canonical !== undefined ? { canonical: opts.canonical } : {}),
+    ...(opts.recordId !== undefined ? { recordId: opts.recordId } : {}),
   });
   return {
     leafHash: leafHash(prepared.leaf),

@@ -10,11 +10,13 @@
  */
 import type { Address, Hex } from 'viem';
 import { leafHash, recordIdFor, type RecordLeaf } from '@consentry/sdk/anchor/leaf';
+import { createCollectingStore } from '@consentry/sdk/blobs/collect';
 import type { BlobStore } from '@consentry/sdk/blobs/types';
 import { createKeyOpener, createKeySealer } from '@consentry/sdk/crypto/envelope';
 import type { Deployment } from '@consentry/sdk/deployment';
 import { ConsentryError } from '@consentry/sdk/errors';
 import type { EncryptionKeyPair } from '@consentry/sdk/keys';
+import { canonicalJson } from '@consentry/sdk/records/canonical';
 import type { Category } from '@consentry/sdk/records/categories';
 import type { FhirResource } from '@consentry/sdk/records/fhir-types';
 import {
@@ -94,9 +96,11 @@ export class RecordsService {
       const ids = chunk.map((r) => recordIdFor(this.patient, r.resourceType, String(r.id)));
       const latest = await this.#vault.latest(this.patient, ids);
       const pending = new Map<string, Promise<VersionRecord>>();
+      const collected = createCollectingStore();
       chunk.forEach((resource, i) => {
         const recordId = ids[i]!;
-        const tag = contentTag(this.#tagKey, resource);
+        const canonical = canonicalJson(resource);
+        const tag = contentTag(this.#tagKey, canonical);
         const decision = decideVersion(latest.get(recordId), erased.has(recordId), tag);
         if (decision.kind === 'unchanged') return void result.unchanged++;
         if (decision.kind === 'erased') return void result.skippedErased++;
@@ -109,16 +113,19 @@ export class RecordsService {
             resource,
             patient: this.patient,
             seal: this.#seal,
-            blobs: this.#blobs,
+            blobs: collected,
             tag,
             version: decision.version,
             supersedes: decision.supersedes,
             reason: decision.kind === 'changed' ? 'Imported again with different content' : null,
+            canonical,
+            recordId,
           }),
         );
       });
       const rows = await Promise.all(pending.values());
-      // Ciphertexts are stored; now the rows, all of the chunk or none of it.
+      // The chunk's ciphertexts in one batch (fsynced), then its rows, all of them or none.
+      await this.#blobs.putMany(collected.drain().map((b) => b.bytes));
       result.stored += await this.#vault.insertVersions(rows);
       result.done += chunk.length;
       onProgress?.({ ...result });
