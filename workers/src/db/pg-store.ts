@@ -2,7 +2,7 @@
 // (tests, and trying the PostgreSQL path without a server). Same tables, same migrations.
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { asc, count, eq, getTableColumns, gt, inArray, lt } from 'drizzle-orm';
+import { asc, count, eq, getTableColumns, gt, inArray, lt, lte } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
@@ -29,6 +29,7 @@ import {
   type ListQuery,
   type MutableEntityName,
   type PageWrite,
+  type PendingManifest,
   type RollbackSummary,
   type Store,
 } from './store.ts';
@@ -39,6 +40,8 @@ const entityTables: Record<EntityName, PgTable> = {
   Patient: schema.patient,
   PatientRegistered: schema.patientRegistered,
   EncryptionKeyRotated: schema.encryptionKeyRotated,
+  AnchorBatch: schema.anchorBatch,
+  RecordVersion: schema.recordVersion,
 };
 
 type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -138,12 +141,12 @@ export class PgStore implements Store {
       .from(schema.indexerCheckpoint)
       .where(eq(schema.indexerCheckpoint.id, CHECKPOINT_ID));
     if (!row) return null;
-    const { chainId, contractAddress, startBlock, startBlockHash, blockNumber, blockHash, blockTimestamp } = row;
+    const { chainId, contractAddress, anchorAddress, startBlock, startBlockHash, blockNumber, blockHash, blockTimestamp } = row;
     const checkpoint =
       blockNumber !== null && blockHash !== null && blockTimestamp !== null
         ? { number: blockNumber, hash: blockHash, timestamp: blockTimestamp }
         : null;
-    return { chainId, contractAddress, startBlock, startBlockHash, checkpoint };
+    return { chainId, contractAddress, anchorAddress, startBlock, startBlockHash, checkpoint };
   }
 
   async resetState(identity: ChainIdentity): Promise<void> {
@@ -151,6 +154,7 @@ export class PgStore implements Store {
       for (const table of Object.values(entityTables)) await tx.delete(table);
       await tx.delete(schema.indexerBlock);
       await tx.delete(schema.indexerUndo);
+      await tx.delete(schema.indexerManifest);
       await tx.delete(schema.indexerCheckpoint);
       await tx
         .insert(schema.indexerCheckpoint)
@@ -193,6 +197,9 @@ export class PgStore implements Store {
             })),
           )
           .onConflictDoNothing();
+      }
+      for (const part of chunks(page.manifests)) {
+        await tx.insert(schema.indexerManifest).values(part).onConflictDoNothing();
       }
       for (const part of chunks(page.blocks)) {
         await tx
@@ -246,6 +253,7 @@ export class PgStore implements Store {
           .returning({ id: table.id });
         deleted += gone.length;
       }
+      await tx.delete(schema.indexerManifest).where(gt(schema.indexerManifest.blockNumber, block.number));
       await tx.delete(schema.indexerBlock).where(gt(schema.indexerBlock.number, block.number));
       await tx.insert(schema.indexerBlock).values(block).onConflictDoNothing();
       await tx
@@ -254,6 +262,34 @@ export class PgStore implements Store {
         .where(eq(schema.indexerCheckpoint.id, CHECKPOINT_ID));
       return { deleted, restored };
     });
+  }
+
+  async dueManifests(now: number, limit: number): Promise<PendingManifest[]> {
+    return this.#db
+      .select()
+      .from(schema.indexerManifest)
+      .where(lte(schema.indexerManifest.nextAttemptAt, now))
+      .orderBy(asc(schema.indexerManifest.blockNumber), asc(schema.indexerManifest.batch))
+      .limit(limit);
+  }
+
+  async completeManifest(batch: string, versions: EntityRows['RecordVersion'][]): Promise<boolean> {
+    return this.#db.transaction(async (tx) => {
+      const gone = await tx
+        .delete(schema.indexerManifest)
+        .where(eq(schema.indexerManifest.batch, batch))
+        .returning({ batch: schema.indexerManifest.batch });
+      if (gone.length !== 1) return false;
+      for (const part of chunks(versions)) await tx.insert(schema.recordVersion).values(part).onConflictDoNothing();
+      return true;
+    });
+  }
+
+  async deferManifest(batch: string, attempts: number, nextAttemptAt: number): Promise<void> {
+    await this.#db
+      .update(schema.indexerManifest)
+      .set({ attempts, nextAttemptAt })
+      .where(eq(schema.indexerManifest.batch, batch));
   }
 
   async findById<E extends EntityName>(entity: E, id: string): Promise<EntityRows[E] | null> {

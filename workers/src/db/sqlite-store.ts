@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { asc, count, eq, getTableColumns, gt, inArray, lt } from 'drizzle-orm';
+import { asc, count, eq, getTableColumns, gt, inArray, lt, lte } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
@@ -29,6 +29,7 @@ import {
   type ListQuery,
   type MutableEntityName,
   type PageWrite,
+  type PendingManifest,
   type RollbackSummary,
   type Store,
 } from './store.ts';
@@ -39,6 +40,8 @@ const entityTables: Record<EntityName, SQLiteTable> = {
   Patient: schema.patient,
   PatientRegistered: schema.patientRegistered,
   EncryptionKeyRotated: schema.encryptionKeyRotated,
+  AnchorBatch: schema.anchorBatch,
+  RecordVersion: schema.recordVersion,
 };
 
 type Db = BetterSQLite3Database<typeof schema>;
@@ -88,12 +91,12 @@ export class SqliteStore implements Store {
   async readState(): Promise<IndexerState | null> {
     const row = this.#db.select().from(schema.indexerCheckpoint).where(eq(schema.indexerCheckpoint.id, CHECKPOINT_ID)).get();
     if (!row) return null;
-    const { chainId, contractAddress, startBlock, startBlockHash, blockNumber, blockHash, blockTimestamp } = row;
+    const { chainId, contractAddress, anchorAddress, startBlock, startBlockHash, blockNumber, blockHash, blockTimestamp } = row;
     const checkpoint =
       blockNumber !== null && blockHash !== null && blockTimestamp !== null
         ? { number: blockNumber, hash: blockHash, timestamp: blockTimestamp }
         : null;
-    return { chainId, contractAddress, startBlock, startBlockHash, checkpoint };
+    return { chainId, contractAddress, anchorAddress, startBlock, startBlockHash, checkpoint };
   }
 
   async resetState(identity: ChainIdentity): Promise<void> {
@@ -101,6 +104,7 @@ export class SqliteStore implements Store {
       for (const table of Object.values(entityTables)) tx.delete(table).run();
       tx.delete(schema.indexerBlock).run();
       tx.delete(schema.indexerUndo).run();
+      tx.delete(schema.indexerManifest).run();
       tx.delete(schema.indexerCheckpoint).run();
       tx.insert(schema.indexerCheckpoint)
         .values({ id: CHECKPOINT_ID, ...identity, blockNumber: null, blockHash: null, blockTimestamp: null })
@@ -143,6 +147,9 @@ export class SqliteStore implements Store {
           )
           .onConflictDoNothing()
           .run();
+      }
+      for (const part of chunks(page.manifests)) {
+        tx.insert(schema.indexerManifest).values(part).onConflictDoNothing().run();
       }
       for (const part of chunks(page.blocks)) {
         tx.insert(schema.indexerBlock)
@@ -193,6 +200,7 @@ export class SqliteStore implements Store {
         const table: AnyTable = entityTables[entity];
         deleted += tx.delete(table).where(gt(table.blockNumber, BigInt(block.number))).run().changes;
       }
+      tx.delete(schema.indexerManifest).where(gt(schema.indexerManifest.blockNumber, block.number)).run();
       tx.delete(schema.indexerBlock).where(gt(schema.indexerBlock.number, block.number)).run();
       tx.insert(schema.indexerBlock).values(block).onConflictDoNothing().run();
       tx.update(schema.indexerCheckpoint)
@@ -201,6 +209,33 @@ export class SqliteStore implements Store {
         .run();
       return { deleted, restored };
     });
+  }
+
+  async dueManifests(now: number, limit: number): Promise<PendingManifest[]> {
+    return this.#db
+      .select()
+      .from(schema.indexerManifest)
+      .where(lte(schema.indexerManifest.nextAttemptAt, now))
+      .orderBy(asc(schema.indexerManifest.blockNumber), asc(schema.indexerManifest.batch))
+      .limit(limit)
+      .all();
+  }
+
+  async completeManifest(batch: string, versions: EntityRows['RecordVersion'][]): Promise<boolean> {
+    return this.#db.transaction((tx) => {
+      const gone = tx.delete(schema.indexerManifest).where(eq(schema.indexerManifest.batch, batch)).run();
+      if (gone.changes !== 1) return false;
+      for (const part of chunks(versions)) tx.insert(schema.recordVersion).values(part).onConflictDoNothing().run();
+      return true;
+    });
+  }
+
+  async deferManifest(batch: string, attempts: number, nextAttemptAt: number): Promise<void> {
+    this.#db
+      .update(schema.indexerManifest)
+      .set({ attempts, nextAttemptAt })
+      .where(eq(schema.indexerManifest.batch, batch))
+      .run();
   }
 
   async findById<E extends EntityName>(entity: E, id: string): Promise<EntityRows[E] | null> {

@@ -4,7 +4,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { storeKinds } from '../indexer/testing/stores.ts';
 import { decodeRow, encodeRow, type EntityRows, type PageWrite, type Store } from './store.ts';
 
-const identity = { chainId: 31337, contractAddress: '0x' + '11'.repeat(20), startBlock: 1, startBlockHash: '0x' + '01'.repeat(32) };
+const identity = {
+  chainId: 31337,
+  contractAddress: '0x' + '11'.repeat(20),
+  anchorAddress: '0x' + '22'.repeat(20),
+  startBlock: 1,
+  startBlockHash: '0x' + '01'.repeat(32),
+};
+const noAnchors = { AnchorBatch: [], RecordVersion: [] };
 const hash = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
 const block = (n: number) => ({ number: n, hash: hash(n), timestamp: 1000 + n });
 const alice = '0x' + 'aa'.repeat(20);
@@ -54,6 +61,7 @@ describe.each(storeKinds())('store on $name', (kind) => {
           { id: hash(2) + '00000000', patient: alice, encryptionKey: '0x01', blockNumber: 2n, blockTimestamp: 1002n, transactionHash: hash(2), logIndex: 0n },
         ],
         EncryptionKeyRotated: [rotation(4, '0x02'), rotation(6, '0x03')],
+        ...noAnchors,
       },
       upserts: { Patient: [patient('0x03', 2, 2, 6)] },
       undo: [
@@ -61,6 +69,7 @@ describe.each(storeKinds())('store on $name', (kind) => {
         { blockNumber: 4, entity: 'Patient', id: alice, previous: patient('0x01', 0, 2, 2) },
         { blockNumber: 6, entity: 'Patient', id: alice, previous: patient('0x02', 1, 2, 4) },
       ],
+      manifests: [],
       pruneBelow: 0,
     };
     await store.commitPage(page);
@@ -84,10 +93,11 @@ describe.each(storeKinds())('store on $name', (kind) => {
     const bad: PageWrite = {
       checkpoint: block(3),
       blocks: [block(3)],
-      inserts: { PatientRegistered: [], EncryptionKeyRotated: [rotation(3, '0x02')] },
+      inserts: { PatientRegistered: [], EncryptionKeyRotated: [rotation(3, '0x02')], ...noAnchors },
       // An invalid row (null in a NOT NULL column) fails the page after the event was written.
       upserts: { Patient: [{ ...patient('0x02', 1, 2, 3), encryptionKey: null as unknown as string }] },
       undo: [],
+      manifests: [],
       pruneBelow: 0,
     };
     await expect(store.commitPage(bad)).rejects.toThrow();
@@ -99,10 +109,70 @@ describe.each(storeKinds())('store on $name', (kind) => {
     const store = await kind.open();
     open.push(store);
     await store.resetState(identity);
-    const empty = { PatientRegistered: [], EncryptionKeyRotated: [] };
-    await store.commitPage({ checkpoint: block(10), blocks: [block(5), block(10)], inserts: empty, upserts: { Patient: [] }, undo: [], pruneBelow: 0 });
-    await store.commitPage({ checkpoint: block(20), blocks: [block(20)], inserts: empty, upserts: { Patient: [] }, undo: [], pruneBelow: 10 });
+    const empty = { PatientRegistered: [], EncryptionKeyRotated: [], ...noAnchors };
+    const rest = { upserts: { Patient: [] }, undo: [], manifests: [] };
+    await store.commitPage({ checkpoint: block(10), blocks: [block(5), block(10)], inserts: empty, ...rest, pruneBelow: 0 });
+    await store.commitPage({ checkpoint: block(20), blocks: [block(20)], inserts: empty, ...rest, pruneBelow: 10 });
     expect((await store.recentBlocks()).map((b) => b.number)).toEqual([10, 20]);
+  });
+
+  it('keeps pending manifests until completed, defers them, and rolls them back with their batch', async () => {
+    const store = await kind.open();
+    open.push(store);
+    await store.resetState(identity);
+    const batchAt = (n: number) => ({
+      id: hash(100 + n),
+      batchId: BigInt(n),
+      root: hash(100 + n),
+      submitter: alice,
+      leafCount: 2n,
+      manifest: hash(200 + n),
+      blockNumber: BigInt(n),
+      blockTimestamp: BigInt(1000 + n),
+      transactionHash: hash(300 + n),
+    });
+    const pendingAt = (n: number) => ({ batch: hash(100 + n), manifest: hash(200 + n), leafCount: 2, blockNumber: n, attempts: 0, nextAttemptAt: 0 });
+    const versionsOf = (n: number) =>
+      [1, 2].map((i) => ({ id: hash(100 + n) + hash(400 + i).slice(2), batch: hash(100 + n), leaf: hash(400 + i), recordId: hash(500 + i), version: i, blockNumber: BigInt(n) }));
+    await store.commitPage({
+      checkpoint: block(6),
+      blocks: [block(3), block(6)],
+      inserts: { PatientRegistered: [], EncryptionKeyRotated: [], AnchorBatch: [batchAt(3), batchAt(6)], RecordVersion: [] },
+      upserts: { Patient: [] },
+      undo: [],
+      manifests: [pendingAt(3), pendingAt(6)],
+      pruneBelow: 0,
+    });
+    expect((await store.dueManifests(Date.now(), 10)).map((m) => m.blockNumber)).toEqual([3, 6]);
+    expect(await store.dueManifests(Date.now(), 1)).toEqual([pendingAt(3)]);
+    await store.deferManifest(hash(103), 1, 5_000);
+    expect((await store.dueManifests(4_999, 10)).map((m) => m.blockNumber)).toEqual([6]);
+    expect(await store.dueManifests(5_000, 10)).toEqual([{ ...pendingAt(3), attempts: 1, nextAttemptAt: 5_000 }, pendingAt(6)]);
+
+    expect(await store.completeManifest(hash(103), versionsOf(3))).toBe(true);
+    expect(await store.completeManifest(hash(103), versionsOf(3))).toBe(false); // no longer pending: nothing written
+    expect(await store.completeManifest(hash(106), versionsOf(6))).toBe(true);
+    expect(await store.count('RecordVersion')).toBe(4);
+    expect(await store.dueManifests(Date.now(), 10)).toEqual([]);
+    expect(await store.findById('RecordVersion', versionsOf(3)[0]!.id)).toEqual(versionsOf(3)[0]);
+
+    // A reorg back to block 4 removes the batch of block 6, its versions, and (had it been
+    // pending) its manifest; the batch of block 3 stays whole.
+    await store.commitPage({
+      checkpoint: block(8),
+      blocks: [block(8)],
+      inserts: { PatientRegistered: [], EncryptionKeyRotated: [], AnchorBatch: [batchAt(8)], RecordVersion: [] },
+      upserts: { Patient: [] },
+      undo: [],
+      manifests: [pendingAt(8)],
+      pruneBelow: 0,
+    });
+    expect(await store.rollbackTo(block(4))).toEqual({ deleted: 4, restored: 0 }); // two batches, two versions
+    expect((await store.findMany('AnchorBatch', { first: 10, skip: 0 })).map((b) => b.blockNumber)).toEqual([3n]);
+    expect((await store.findMany('RecordVersion', { first: 10, skip: 0 })).map((v) => v.batch)).toEqual([hash(103), hash(103)]);
+    expect(await store.dueManifests(Date.now(), 10)).toEqual([]);
+    expect(await store.completeManifest(hash(108), versionsOf(8))).toBe(false);
+    expect(await store.count('RecordVersion')).toBe(2);
   });
 });
 

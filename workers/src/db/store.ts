@@ -9,13 +9,17 @@ export type EntityRows = {
   Patient: typeof sqlite.patient.$inferSelect;
   PatientRegistered: typeof sqlite.patientRegistered.$inferSelect;
   EncryptionKeyRotated: typeof sqlite.encryptionKeyRotated.$inferSelect;
+  AnchorBatch: typeof sqlite.anchorBatch.$inferSelect;
+  RecordVersion: typeof sqlite.recordVersion.$inferSelect;
 };
 
 // Both dialects must give the same row shapes; this fails to compile when they drift apart.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const dialectsAgree: Same<EntityRows['Patient'], typeof pg.patient.$inferSelect> &
   Same<EntityRows['PatientRegistered'], typeof pg.patientRegistered.$inferSelect> &
-  Same<EntityRows['EncryptionKeyRotated'], typeof pg.encryptionKeyRotated.$inferSelect> = true;
+  Same<EntityRows['EncryptionKeyRotated'], typeof pg.encryptionKeyRotated.$inferSelect> &
+  Same<EntityRows['AnchorBatch'], typeof pg.anchorBatch.$inferSelect> &
+  Same<EntityRows['RecordVersion'], typeof pg.recordVersion.$inferSelect> = true;
 void dialectsAgree;
 
 export type EntityName = keyof EntityRows;
@@ -25,6 +29,9 @@ export const MUTABLE_ENTITIES = ['Patient'] as const satisfies readonly EntityNa
 export const IMMUTABLE_ENTITIES = [
   'PatientRegistered',
   'EncryptionKeyRotated',
+  'AnchorBatch',
+  // Written when the batch's manifest is fetched, with the batch's blockNumber (rollback goes by it).
+  'RecordVersion',
 ] as const satisfies readonly EntityName[];
 export const ENTITY_NAMES: readonly EntityName[] = [...MUTABLE_ENTITIES, ...IMMUTABLE_ENTITIES];
 export type MutableEntityName = (typeof MUTABLE_ENTITIES)[number];
@@ -36,10 +43,13 @@ export type EntityRow = Record<string, EntityValue>;
 /** A block the indexer has seen: number, hash (lowercase hex) and timestamp (seconds). */
 export type BlockRef = { number: number; hash: string; timestamp: number };
 
-/** Which chain and contract the stored data was indexed from. */
+/** Which chain and contracts the stored data was indexed from. */
 export type ChainIdentity = {
   chainId: number;
+  /** PatientRegistry. */
   contractAddress: string;
+  /** RecordAnchor, or null when the deployment has none. */
+  anchorAddress: string | null;
   startBlock: number;
   startBlockHash: string;
 };
@@ -54,6 +64,19 @@ export type UndoEntry = {
   previous: EntityRow | null;
 };
 
+/** A batch manifest still to fetch (see indexer_manifest in schema/<dialect>/indexer.ts). */
+export type PendingManifest = {
+  /** AnchorBatch id (the root). */
+  batch: string;
+  /** sha2-256 digest, lowercase 0x-hex. */
+  manifest: string;
+  leafCount: number;
+  blockNumber: number;
+  attempts: number;
+  /** Unix ms. */
+  nextAttemptAt: number;
+};
+
 /** Everything one page of blocks writes. A store applies it in one transaction. */
 export type PageWrite = {
   checkpoint: BlockRef;
@@ -63,6 +86,8 @@ export type PageWrite = {
   /** Final state after the page of every mutable entity it touched. */
   upserts: { [E in MutableEntityName]: EntityRows[E][] };
   undo: UndoEntry[];
+  /** Manifests of the batches anchored in the page, to fetch. */
+  manifests: PendingManifest[];
   /** Forget block hashes and undo entries of blocks below this number (they are final). */
   pruneBelow: number;
 };
@@ -99,6 +124,15 @@ export interface Store {
   recentBlocks(): Promise<BlockRef[]>;
   /** Undoes everything written in blocks after `block` and makes it the checkpoint. */
   rollbackTo(block: BlockRef): Promise<RollbackSummary>;
+  /** Pending manifests due at `now` (unix ms), oldest block first. */
+  dueManifests(now: number, limit: number): Promise<PendingManifest[]>;
+  /**
+   * Writes a fetched manifest's RecordVersions (none for an invalid manifest) and forgets it, in
+   * one transaction; false (and nothing written) when it is no longer pending (rolled back).
+   */
+  completeManifest(batch: string, versions: EntityRows['RecordVersion'][]): Promise<boolean>;
+  /** Records a failed fetch: tried `attempts` times, next try not before `nextAttemptAt`. */
+  deferManifest(batch: string, attempts: number, nextAttemptAt: number): Promise<void>;
   findById<E extends EntityName>(entity: E, id: string): Promise<EntityRows[E] | null>;
   findMany<E extends EntityName>(entity: E, query: ListQuery): Promise<EntityRows[E][]>;
   count(entity: EntityName): Promise<number>;

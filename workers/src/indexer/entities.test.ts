@@ -4,7 +4,13 @@ import { checkModelsAgainstTables, loadEntityModels, parseEntityModels } from '.
 describe('entity model', () => {
   it('reads subgraph/schema.graphql and matches the drizzle tables', () => {
     const { models } = loadEntityModels();
-    expect(models.map((m) => m.name)).toEqual(['Patient', 'PatientRegistered', 'EncryptionKeyRotated']);
+    expect(models.map((m) => m.name)).toEqual(['Patient', 'PatientRegistered', 'EncryptionKeyRotated', 'AnchorBatch', 'RecordVersion']);
+    expect(models.find((m) => m.name === 'AnchorBatch')!.fields.find((f) => f.name === 'versions')).toMatchObject({
+      kind: 'derived',
+      entity: 'RecordVersion',
+      derivedFrom: 'batch',
+    });
+    expect(models.find((m) => m.name === 'RecordVersion')).toMatchObject({ immutable: true, idScalar: 'Bytes' });
     const patient = models.find((m) => m.name === 'Patient')!;
     expect(patient.immutable).toBe(false);
     expect(patient.idScalar).toBe('Bytes');

@@ -40,6 +40,8 @@ const entityTables: Record<EntityName, Table> = {
   Patient: tables.patient,
   PatientRegistered: tables.patientRegistered,
   EncryptionKeyRotated: tables.encryptionKeyRotated,
+  AnchorBatch: tables.anchorBatch,
+  RecordVersion: tables.recordVersion,
 };
 
 function directive(node: { directives?: readonly ConstDirectiveNode[] }, name: string) {

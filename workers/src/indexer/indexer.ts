@@ -1,12 +1,24 @@
-// The embedded indexer: follows PatientRegistry logs page by page, CONFIRMATIONS behind the head,
-// and writes each page (entities, block hashes, checkpoint) in one transaction. Before every
-// page it checks that its checkpoint is still on the chain; if not, it finds the newest block
-// it remembers that still is, rolls back to it and indexes the new branch.
+// The embedded indexer: follows the logs of the deployment's contracts (PatientRegistry, and
+// RecordAnchor when deployed) page by page, CONFIRMATIONS behind the head, and writes each page
+// (entities, block hashes, checkpoint) in one transaction. Before every page it checks that its
+// checkpoint is still on the chain; if not, it finds the newest block it remembers that still
+// is, rolls back to it and indexes the new branch.
+//
+// Batch manifests: a BatchAnchored event records its manifest as pending, in the page. Between
+// pages (and when idle) the indexer fetches due manifests from the blob store and writes their
+// RecordVersions, one transaction per manifest. A manifest that is not there yet is retried
+// with exponential backoff (manifestRetryMs doubling, at most 10 minutes), forever, with a
+// warning each time; chain following never waits for it. An invalid manifest is dropped for
+// good (its batch keeps no versions, as in the subgraph). A reorg that removes a batch removes
+// its pending manifest and its versions.
 import { rpcOrigin } from '@consentry/sdk/clients';
+import { manifestCid } from '@consentry/sdk/anchor/manifest';
+import type { BlobStore } from '@consentry/sdk/blobs/types';
 import type { Deployment } from '@consentry/sdk/deployment';
+import { ConsentryError } from '@consentry/sdk/errors';
 import { pino, type Logger } from 'pino';
-import { BlockNotFoundError, createPublicClient, http, type Hex, type PublicClient } from 'viem';
-import type { BlockRef, ChainIdentity, MutableEntityName, Store } from '../db/store.ts';
+import { BlockNotFoundError, createPublicClient, http, isAddressEqual, type Address, type Hex, type PublicClient } from 'viem';
+import type { BlockRef, ChainIdentity, MutableEntityName, PendingManifest, Store } from '../db/store.ts';
 import { IndexerError } from './errors.ts';
 import {
   entitiesRead,
@@ -14,6 +26,12 @@ import {
   patientRegistryEvents,
   type PatientRegistryEvent,
 } from './mappings/patient-registry.ts';
+import {
+  handleRecordAnchorEvent,
+  recordAnchorEvents,
+  recordVersionsOf,
+  type RecordAnchorEvent,
+} from './mappings/record-anchor.ts';
 import { PageContext } from './page.ts';
 
 export type IndexerLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
@@ -31,7 +49,13 @@ export type IndexerOptions = {
   /** Reorgs up to this deep are rolled back block by block; deeper ones re-index (default 250). */
   reorgThreshold?: number;
   logger?: IndexerLogger;
+  /** Where batch manifests are fetched from; without it, batches are indexed without their RecordVersions. */
+  blobs?: BlobStore;
+  /** First retry delay for a manifest that is not in the blob store yet, doubling up to 10 minutes (default 5000). */
+  manifestRetryMs?: number;
 };
+
+type ChainEvent = PatientRegistryEvent | RecordAnchorEvent;
 
 export type IndexerStatus = {
   checkpoint: BlockRef | null;
@@ -44,6 +68,9 @@ export type IndexerStatus = {
   pages: number;
   events: number;
   reorgs: number;
+  /** Manifests whose RecordVersions were written, and manifests dropped as invalid. */
+  manifestsFetched: number;
+  manifestsInvalid: number;
 };
 
 export interface Indexer {
@@ -60,6 +87,10 @@ export interface Indexer {
 
 type StepResult = 'page' | 'idle' | 'reorg' | 'retry';
 
+const MANIFEST_RETRY_MAX_MS = 10 * 60_000;
+/** Manifests fetched per step at most, so a backlog never holds up chain following for long. */
+const MANIFESTS_PER_STEP = 20;
+
 const RANGE_ERROR = /range|limit|too many|exceed|more than|10000|response size/i;
 
 /** scheme://host:port of an RPC URL: its path or query may hold an API key, which never goes in a log. */
@@ -74,6 +105,12 @@ export function createIndexer(options: IndexerOptions): Indexer {
   if (!Number.isInteger(maxPageSize) || maxPageSize < 1) throw new RangeError('pageSize must be >= 1');
 
   const registry = deployment.contracts.PatientRegistry;
+  const anchor = deployment.contracts.RecordAnchor ?? null;
+  const startBlock = Math.min(registry.startBlock, anchor?.startBlock ?? registry.startBlock);
+  const addresses: Address[] = anchor ? [registry.address, anchor.address] : [registry.address];
+  const blobs = options.blobs;
+  const manifestRetryMs = options.manifestRetryMs ?? 5000;
+  if (anchor && !blobs) log.warn('no blob store: anchored batches are indexed without their record versions');
   const endpoint = rpcOrigin(rpcUrl);
   const redact = (message: string) => message.split(rpcUrl).join(endpoint);
   const client: PublicClient = createPublicClient({
@@ -99,6 +136,8 @@ export function createIndexer(options: IndexerOptions): Indexer {
     pages: 0,
     events: 0,
     reorgs: 0,
+    manifestsFetched: 0,
+    manifestsInvalid: 0,
   };
 
   function setCheckpoint(block: BlockRef | null): void {
@@ -136,17 +175,18 @@ export function createIndexer(options: IndexerOptions): Indexer {
         `The chain at ${endpoint} has id ${chainId}, but the deployment is for chain ${deployment.chainId}`,
       );
     }
-    const start = await header(registry.startBlock);
+    const start = await header(startBlock);
     if (!start) {
       throw new IndexerError(
         'DEPLOYMENT_NOT_ON_CHAIN',
-        `The deployment's start block ${registry.startBlock} is beyond the chain head: deploy again on this chain`,
+        `The deployment's start block ${startBlock} is beyond the chain head: deploy again on this chain`,
       );
     }
     identity = {
       chainId,
       contractAddress: registry.address.toLowerCase(),
-      startBlock: registry.startBlock,
+      anchorAddress: anchor ? anchor.address.toLowerCase() : null,
+      startBlock,
       startBlockHash: start.hash,
     };
     const state = await store.readState();
@@ -154,6 +194,7 @@ export function createIndexer(options: IndexerOptions): Indexer {
       state !== null &&
       state.chainId === identity.chainId &&
       state.contractAddress === identity.contractAddress &&
+      state.anchorAddress === identity.anchorAddress &&
       state.startBlock === identity.startBlock &&
       state.startBlockHash === identity.startBlockHash;
     if (!same) {
@@ -164,21 +205,31 @@ export function createIndexer(options: IndexerOptions): Indexer {
       setCheckpoint(state.checkpoint);
     }
     log.info(
-      { chainId, contract: identity.contractAddress, startBlock: identity.startBlock, checkpoint: checkpoint?.number ?? null, store: store.location },
+      { chainId, contract: identity.contractAddress, anchor: identity.anchorAddress, startBlock: identity.startBlock, checkpoint: checkpoint?.number ?? null, store: store.location },
       'indexer ready',
     );
   }
 
-  async function fetchLogs(fromBlock: number, toBlock: number): Promise<PatientRegistryEvent[]> {
+  /** Which contract emits an event: logs of the other contract's events are not ours. */
+  const emitter = new Map<string, Address>([
+    ...patientRegistryEvents.map((e): [string, Address] => [e.name, registry.address]),
+    ...(anchor ? recordAnchorEvents.map((e): [string, Address] => [e.name, anchor.address]) : []),
+  ]);
+
+  async function fetchLogs(fromBlock: number, toBlock: number): Promise<ChainEvent[]> {
     const logs = await client.getLogs({
-      address: registry.address,
-      events: patientRegistryEvents,
+      address: addresses,
+      events: [...patientRegistryEvents, ...(anchor ? recordAnchorEvents : [])],
       fromBlock: BigInt(fromBlock),
       toBlock: BigInt(toBlock),
       strict: true,
     });
     return logs
       .filter((l) => l.blockNumber !== null && l.logIndex !== null && l.transactionHash !== null)
+      .filter((l) => {
+        const from = emitter.get(l.eventName);
+        return from !== undefined && isAddressEqual(from, l.address);
+      })
       .map(
         (l) =>
           ({
@@ -189,7 +240,7 @@ export function createIndexer(options: IndexerOptions): Indexer {
             blockTimestamp: 0n,
             transactionHash: l.transactionHash,
             logIndex: l.logIndex,
-          }) as PatientRegistryEvent & { blockHash: Hex },
+          }) as ChainEvent & { blockHash: Hex },
       )
       .sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
   }
@@ -233,12 +284,13 @@ export function createIndexer(options: IndexerOptions): Indexer {
     const head = Number(await client.getBlockNumber());
     status.head = head;
     const target = head - confirmations;
-    const from = checkpoint ? checkpoint.number + 1 : registry.startBlock;
+    const from = checkpoint ? checkpoint.number + 1 : startBlock;
     if (from > target) {
       if (checkpoint && !(await isCanonical(checkpoint))) {
         await handleReorg();
         return 'reorg';
       }
+      await fetchManifests();
       return 'idle';
     }
     const to = Math.min(from + pageSize - 1, target);
@@ -250,9 +302,9 @@ export function createIndexer(options: IndexerOptions): Indexer {
       await handleReorg();
       return 'reorg';
     }
-    let events: Array<PatientRegistryEvent & { blockHash: Hex }>;
+    let events: Array<ChainEvent & { blockHash: Hex }>;
     try {
-      events = (await fetchLogs(from, to)) as Array<PatientRegistryEvent & { blockHash: Hex }>;
+      events = (await fetchLogs(from, to)) as Array<ChainEvent & { blockHash: Hex }>;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (to > from && RANGE_ERROR.test(message)) {
@@ -288,12 +340,56 @@ export function createIndexer(options: IndexerOptions): Indexer {
     if (pageSize < maxPageSize) pageSize = Math.min(maxPageSize, pageSize * 2);
     setCheckpoint(last);
     log.debug({ from, to, events: events.length, head }, 'page indexed');
+    await fetchManifests();
     return 'page';
   }
 
-  async function buildPage(events: PatientRegistryEvent[], last: BlockRef, blocks: BlockRef[]) {
+  /**
+   * Fetches due manifests and writes their RecordVersions (see the file header). Never throws for
+   * a blob store problem: the manifest is retried later and the chain keeps being followed.
+   */
+  async function fetchManifests(): Promise<void> {
+    if (!blobs || !anchor) return;
+    const due = await store.dueManifests(Date.now(), MANIFESTS_PER_STEP);
+    for (const pending of due) {
+      const cid = manifestCid(pending.manifest as Hex);
+      let bytes: Uint8Array;
+      try {
+        bytes = await blobs.get(cid);
+      } catch (err) {
+        await deferManifest(pending, cid, err);
+        continue;
+      }
+      let versions;
+      try {
+        versions = recordVersionsOf(pending, bytes);
+      } catch (err) {
+        if (!(err instanceof ConsentryError) || err.code !== 'MANIFEST_INVALID') throw err;
+        // Content-addressed: these bytes will never change, so this batch never gets versions.
+        log.warn({ batch: pending.batch, cid, err: err.message }, 'invalid batch manifest: the batch is indexed without record versions');
+        if (await store.completeManifest(pending.batch, [])) status.manifestsInvalid += 1;
+        continue;
+      }
+      if (await store.completeManifest(pending.batch, versions)) {
+        status.manifestsFetched += 1;
+        log.debug({ batch: pending.batch, versions: versions.length }, 'batch manifest indexed');
+      }
+    }
+  }
+
+  async function deferManifest(pending: PendingManifest, cid: string, err: unknown): Promise<void> {
+    const attempts = pending.attempts + 1;
+    const delay = Math.min(manifestRetryMs * 2 ** Math.min(attempts - 1, 20), MANIFEST_RETRY_MAX_MS);
+    await store.deferManifest(pending.batch, attempts, Date.now() + delay);
+    const code = err instanceof ConsentryError ? err.code : 'BLOB_STORE_FAILED';
+    const message = err instanceof Error ? err.message : String(err);
+    log.warn({ batch: pending.batch, cid, code, attempts, retryInMs: delay, err: message }, 'batch manifest not available: retrying later');
+  }
+
+  async function buildPage(events: ChainEvent[], last: BlockRef, blocks: BlockRef[]) {
     const wanted = new Map<MutableEntityName, Set<string>>();
     for (const e of events) {
+      if (e.eventName === 'BatchAnchored') continue;
       for (const [entity, id] of entitiesRead(e)) {
         if (!wanted.has(entity)) wanted.set(entity, new Set());
         wanted.get(entity)!.add(id);
@@ -302,7 +398,8 @@ export function createIndexer(options: IndexerOptions): Indexer {
     const ctx = new PageContext(wanted, { Patient: await store.load('Patient', [...(wanted.get('Patient') ?? [])]) });
     for (const e of events) {
       ctx.enterBlock(e.blockNumber);
-      handlePatientRegistryEvent(ctx, e);
+      if (e.eventName === 'BatchAnchored') handleRecordAnchorEvent(ctx, e);
+      else handlePatientRegistryEvent(ctx, e);
     }
     // Keep the previous checkpoint too, so a reorg search always finds a block to fall back to.
     const pruneBelow = Math.min(last.number - reorgThreshold, checkpoint?.number ?? last.number);

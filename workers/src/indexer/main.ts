@@ -1,6 +1,7 @@
 // The indexer service: `npm run indexer -w workers` (or started by `npm start`).
 // Reads the configuration, checks the chain, opens the database (SQLite under DATA_DIR, or
-// PostgreSQL when DATABASE_URL is set), follows the chain and serves GraphQL on
+// PostgreSQL when DATABASE_URL is set) and the blob store batch manifests are read from
+// (BLOB_STORE, see sdk/src/blobs/from-env.ts), follows the chain and serves GraphQL on
 // 127.0.0.1:INDEXER_PORT/graphql, with GET /health. SIGINT/SIGTERM finish the current page and
 // close the database.
 //
@@ -11,6 +12,7 @@
 //   INDEXER_DATABASE_SCHEMA  PostgreSQL schema for the tables (with DATABASE_URL)
 //   INDEXER_PGLITE_DIR       use PGlite (in-process PostgreSQL) in this directory instead of SQLite
 import { pathToFileURL } from 'node:url';
+import { blobStoreFromEnv } from '@consentry/sdk/blobs/from-env';
 import { assertChain } from '@consentry/sdk/clients';
 import { loadConfig } from '@consentry/sdk/config';
 import { readDeployment } from '@consentry/sdk/deployment';
@@ -54,6 +56,7 @@ export async function startIndexerService(
   const deployment = readDeployment(config.CHAIN_ID, config.DEPLOYMENTS_DIR);
   // Its errors name the RPC by origin only: a URL's path or query may hold an API key.
   await assertChain(config.RPC_URL, config.CHAIN_ID);
+  const blobs = await blobStoreFromEnv({ DATA_DIR: config.DATA_DIR, ...env });
 
   const store = await openStore({
     ...(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : {}),
@@ -70,6 +73,7 @@ export async function startIndexerService(
     pollIntervalMs: extra.INDEXER_POLL_MS,
     reorgThreshold: extra.INDEXER_REORG_THRESHOLD,
     logger,
+    blobs,
   });
   const contract = deployment.contracts.PatientRegistry.address.toLowerCase();
   const schema = buildGraphQLSchema({

@@ -7,6 +7,7 @@ import type {
   ImmutableEntityName,
   MutableEntityName,
   PageWrite,
+  PendingManifest,
   UndoEntry,
 } from '../db/store.ts';
 import { IMMUTABLE_ENTITIES, MUTABLE_ENTITIES } from '../db/store.ts';
@@ -17,6 +18,7 @@ export class PageContext {
   readonly #inserts = new Map<ImmutableEntityName, EntityRow[]>();
   readonly #undo: UndoEntry[] = [];
   readonly #undoKeys = new Set<string>();
+  readonly #manifests: PendingManifest[] = [];
   #block = -1;
 
   /**
@@ -64,6 +66,11 @@ export class PageContext {
     this.#inserts.get(entity)!.push(row);
   }
 
+  /** A batch manifest to fetch once the page is committed. */
+  fetchManifest(manifest: PendingManifest): void {
+    this.#manifests.push(manifest);
+  }
+
   get eventsWritten(): number {
     let n = 0;
     for (const rows of this.#inserts.values()) n += rows.length;
@@ -80,6 +87,6 @@ export class PageContext {
     for (const entity of IMMUTABLE_ENTITIES) {
       (inserts as Record<string, EntityRow[]>)[entity] = this.#inserts.get(entity)!;
     }
-    return { checkpoint, blocks, inserts, upserts, undo: this.#undo, pruneBelow };
+    return { checkpoint, blocks, inserts, upserts, undo: this.#undo, manifests: this.#manifests, pruneBelow };
   }
 }

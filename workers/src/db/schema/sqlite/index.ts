@@ -1,2 +1,3 @@
 export * from './patients.ts';
+export * from './anchors.ts';
 export * from './indexer.ts';

@@ -1,13 +1,17 @@
 // The indexer's own bookkeeping, for SQLite: where it is, which chain it follows, the hashes of
-// recent blocks (reorg detection) and how to undo recent writes to mutable entities.
-import { primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+// recent blocks (reorg detection), how to undo recent writes to mutable entities, and the batch
+// manifests still to fetch.
+import { index, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { int } from './columns.ts';
 
 /** One row: the chain identity the data belongs to and the last fully indexed block. */
 export const indexerCheckpoint = sqliteTable('indexer_checkpoint', {
   id: text('id').primaryKey(),
   chainId: int('chain_id').notNull(),
+  /** The PatientRegistry address. */
   contractAddress: text('contract_address').notNull(),
+  /** The RecordAnchor address; null when the deployment has none. */
+  anchorAddress: text('anchor_address'),
   startBlock: int('start_block').notNull(),
   startBlockHash: text('start_block_hash').notNull(),
   /** Null until the first page is committed. */
@@ -37,4 +41,25 @@ export const indexerUndo = sqliteTable(
     previous: text('previous'),
   },
   (t) => [primaryKey({ columns: [t.blockNumber, t.entity, t.entityId] })],
+);
+
+/**
+ * Batch manifests not fetched yet: one row per AnchorBatch until its RecordVersions are written
+ * (or the manifest is found invalid). A missing blob is retried with backoff; the row goes with
+ * its batch when a reorg removes the batch.
+ */
+export const indexerManifest = sqliteTable(
+  'indexer_manifest',
+  {
+    /** The AnchorBatch id (batch root). */
+    batch: text('batch').primaryKey(),
+    /** sha2-256 digest of the manifest (its CID is rebuilt from it). */
+    manifest: text('manifest').notNull(),
+    leafCount: int('leaf_count').notNull(),
+    blockNumber: int('block_number').notNull(),
+    attempts: int('attempts').notNull(),
+    /** Unix time in ms before which the manifest is not fetched again. */
+    nextAttemptAt: int('next_attempt_at').notNull(),
+  },
+  (t) => [index('indexer_manifest_due_idx').on(t.nextAttemptAt)],
 );
