@@ -13,8 +13,11 @@ import { walletClientFor } from '@consentry/sdk/clients';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
 import { syntheticLeaf } from '@consentry/sdk/testing/leaves';
 import { concat, type Hex } from 'viem';
+import { graphql } from 'graphql';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../db/store.ts';
+import { loadEntityModels } from './entities.ts';
+import { buildGraphQLSchema } from './graphql/schema.ts';
 import { createIndexer } from './indexer.ts';
 import { startTestChain, type TestChain } from './testing/chain.ts';
 import { storeKinds } from './testing/stores.ts';
@@ -129,6 +132,37 @@ describe.each(storeKinds())('indexer with RecordAnchor on $name', (kind) => {
     const all = await store.findMany('RecordVersion', { first: 100, skip: 0, where: [{ field: 'batch', op: 'eq', value: late.root }] });
     expect(all.map((v) => v.id).sort()).toEqual(versionIds(late.root, late.manifest).sort());
     expect(await store.dueManifests(Date.now() + 3_600_000, 10)).toEqual([]);
+  });
+
+  it('serves both entities over GraphQL from schema.graphql: batches with their versions, versions by leaf', async () => {
+    const batch = await anchor(leaves(2));
+    const store = await open();
+    const indexer = createIndexer({ rpcUrl: chain.rpcUrl, deployment, store, confirmations: 0, blobs });
+    await indexer.syncToHead();
+    const schema = buildGraphQLSchema({
+      models: loadEntityModels().models,
+      store,
+      meta: () => ({ checkpoint: indexer.status().checkpoint, hasIndexingErrors: false, deployment: 'test' }),
+    });
+    const leaf = batch.manifest.json.leaves[1]!;
+    const result = await graphql({
+      schema,
+      source: `query ($root: ID!, $leaf: Bytes!) {
+        anchorBatch(id: $root) { batchId leafCount manifest versions(orderBy: version) { leaf recordId version } }
+        recordVersions(where: { leaf: $leaf }) { id batch { id root } }
+      }`,
+      variableValues: { root: batch.root, leaf: leaf.leaf },
+    });
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toEqual({
+      anchorBatch: {
+        batchId: expect.stringMatching(/^\d+$/),
+        leafCount: '2',
+        manifest: batch.manifest.digest,
+        versions: [...batch.manifest.json.leaves].sort((a, b) => a.version - b.version),
+      },
+      recordVersions: [{ id: concat([batch.root, leaf.leaf]), batch: { id: batch.root, root: batch.root } }],
+    });
   });
 
   it('a reorg takes a batch away with its versions and its pending manifest', async () => {
