@@ -1,7 +1,10 @@
 // Parity: one scripted chain history, indexed twice — by the subgraph's compiled WASM mappings
 // (run by the test host on the recorded logs) and by the embedded indexer (workers/src/indexer,
 // following the same anvil) — must give the same entities. The chain's own view (the registry's
-// getters) checks both.
+// and the anchor's getters) checks both. The history registers and rotates keys, and anchors
+// record batches (by the anchorer, two in one block, one whose manifest is missing, one whose
+// manifest is another batch's, one on an unrelated RecordAnchor); the mappings get manifests from
+// the same blob store the indexer reads.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +21,12 @@ import {
   type Hex,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { patientRegistryAbi } from '@consentry/sdk/abi/generated';
+import { patientRegistryAbi, recordAnchorAbi } from '@consentry/sdk/abi/generated';
+import { buildBatch, type RecordLeaf } from '@consentry/sdk/anchor/leaf';
+import { buildBatchManifest, manifestDigest } from '@consentry/sdk/anchor/manifest';
+import { createFsBlobStore } from '@consentry/sdk/blobs/fs';
+import type { BlobStore } from '@consentry/sdk/blobs/types';
+import { syntheticLeaf } from '@consentry/sdk/testing/leaves';
 import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
 import { REPO_ROOT } from '@consentry/sdk/config';
 import { deriveEncryptionKeyPair } from '@consentry/sdk/keys';
@@ -27,6 +35,7 @@ import { deployContracts, type DeployResult } from '../../contracts/script/deplo
 import { openPgliteStore, openSqliteStore, type Store } from '../../workers/src/db/open.ts';
 import { dumpEntities } from '../../workers/src/indexer/dump.ts';
 import { createIndexer } from '../../workers/src/indexer/indexer.ts';
+import { createAnchorer } from '../../workers/src/anchorer/anchorer.ts';
 import { ensureSubgraphBuilt, MappingHost, type EntityDump, type RecordedLog } from './host/index.ts';
 import { recordLogs } from './host/record.ts';
 
@@ -49,6 +58,13 @@ let anvil: AnvilInstance;
 let tmp: string;
 let deployment: DeployResult;
 let otherRegistry: Address;
+let otherAnchor: Address;
+let blobs: BlobStore;
+/** Every blob put in the store, by CID: what the host's file data sources can fetch. */
+const stored = new Map<string, Uint8Array>();
+/** Roots of the batches anchored on the deployment's RecordAnchor, by how their manifest fares. */
+const anchored = { valid: [] as Hex[], missing: [] as Hex[], invalid: [] as Hex[] };
+let anchoredVersions = 0;
 let recorded: RecordedLog[];
 let mappingDump: EntityDump;
 let host: MappingHost;
@@ -65,6 +81,71 @@ function clients() {
 async function send(privateKey: Hex, to: Address, data: Hex): Promise<Hash> {
   const wallet = walletClientFor(anvil.rpcUrl, CHAIN_ID, privateKey);
   return wallet.sendTransaction({ to, data, gas: GAS });
+}
+
+const anchorCall = (root: Hex, leafCount: number, manifest: Hex) =>
+  encodeFunctionData({ abi: recordAnchorAbi, functionName: 'anchor', args: [root, leafCount, manifest] });
+let serial = 0;
+const leavesOf = (n: number): RecordLeaf[] =>
+  Array.from({ length: n }, () => syntheticLeaf(patients[serial % patients.length]!.address, ++serial, { version: 1 + (serial % 3) }));
+
+async function put(bytes: Uint8Array): Promise<string> {
+  const cid = await blobs.put(bytes);
+  stored.set(cid, bytes);
+  return cid;
+}
+
+/** The anchoring part of the history: see the file header. */
+async function scriptAnchors(anchor: Address): Promise<void> {
+  const submitter = patients[0]!.privateKey;
+  // The anchorer: 5 leaves in batches of 3 (two transactions, two blocks).
+  const anchorer = createAnchorer({
+    rpcUrl: anvil.rpcUrl,
+    privateKey: ANVIL_ACCOUNTS[7]!.privateKey,
+    deployment,
+    blobs,
+    maxBatch: 3,
+    maxAgeMs: 0,
+    onAnchored: async (batch) => {
+      stored.set(batch.manifestCid, await blobs.get(batch.manifestCid));
+      anchored.valid.push(batch.root);
+      anchoredVersions += batch.leaves.length;
+    },
+  });
+  for (const l of leavesOf(5)) anchorer.enqueue(l);
+  await anchorer.flush();
+  await anchorer.stop();
+  expect(anchored.valid).toHaveLength(2);
+  // Two batches in one block, by a patient's client.
+  const a = leavesOf(2);
+  const b = leavesOf(4);
+  const ma = buildBatchManifest(a, buildBatch(a));
+  const mb = buildBatchManifest(b, buildBatch(b));
+  await put(ma.bytes);
+  await put(mb.bytes);
+  await inOneBlock([
+    [submitter, anchor, anchorCall(ma.json.root, 2, ma.digest)],
+    [ANVIL_ACCOUNTS[7]!.privateKey, anchor, anchorCall(mb.json.root, 4, mb.digest)],
+  ]);
+  anchored.valid.push(ma.json.root, mb.json.root);
+  anchoredVersions += 6;
+  // A manifest never stored.
+  const c = leavesOf(3);
+  const mc = buildBatchManifest(c, buildBatch(c));
+  expect(await mined(submitter, anchor, anchorCall(mc.json.root, 3, mc.digest))).toBe('success');
+  anchored.missing.push(mc.json.root);
+  // Another batch's manifest, stored, named by this batch.
+  const d = leavesOf(2);
+  const e = leavesOf(2);
+  const me = buildBatchManifest(e, buildBatch(e));
+  await put(me.bytes);
+  expect(await mined(submitter, anchor, anchorCall(buildBatch(d).root, 2, manifestDigest(me.bytes)))).toBe('success');
+  anchored.invalid.push(buildBatch(d).root);
+  // A valid batch on an unrelated RecordAnchor: ignored by both.
+  const f = leavesOf(2);
+  const mf = buildBatchManifest(f, buildBatch(f));
+  await put(mf.bytes);
+  expect(await mined(submitter, otherAnchor, anchorCall(mf.json.root, 2, mf.digest))).toBe('success');
 }
 
 const register = (key: Hex) => encodeFunctionData({ abi: patientRegistryAbi, functionName: 'register', args: [key] });
@@ -127,12 +208,12 @@ async function scriptHistory(registry: Address): Promise<void> {
   ]);
 }
 
-const EXPECTED = { patients: 5, registered: 5, rotated: 7 };
+const EXPECTED = { patients: 5, registered: 5, rotated: 7, batches: 6 };
 
 async function indexWith(open: () => Promise<Store>): Promise<EntityDump> {
   const store = await open();
   try {
-    const indexer = createIndexer({ rpcUrl: anvil.rpcUrl, deployment, store, confirmations: 0, pageSize: 4 });
+    const indexer = createIndexer({ rpcUrl: anvil.rpcUrl, deployment, store, confirmations: 0, pageSize: 4, blobs });
     const status = await indexer.syncToHead();
     expect(status.checkpoint?.number).toBe(head);
     expect(status.hasIndexingErrors).toBe(false);
@@ -159,8 +240,15 @@ beforeAll(async () => {
   const { publicClient } = clients();
   const deployHash = await wallet.deployContract({ abi: patientRegistryAbi, bytecode: artifact.bytecode.object });
   otherRegistry = (await publicClient.waitForTransactionReceipt({ hash: deployHash })).contractAddress!;
+  const anchorArtifact = JSON.parse(
+    readFileSync(join(REPO_ROOT, 'contracts', 'out', 'RecordAnchor.sol', 'RecordAnchor.json'), 'utf8'),
+  ) as { bytecode: { object: Hex } };
+  const anchorHash = await wallet.deployContract({ abi: recordAnchorAbi, bytecode: anchorArtifact.bytecode.object });
+  otherAnchor = (await publicClient.waitForTransactionReceipt({ hash: anchorHash })).contractAddress!;
+  blobs = await createFsBlobStore(join(tmp, 'blobs'));
 
   await scriptHistory(deployment.contracts.PatientRegistry.address);
+  await scriptAnchors(deployment.contracts.RecordAnchor!.address);
   head = Number(await publicClient.getBlockNumber());
 
   // Every log of the range (the other registry's too): the host filters by the data source, as graph-node does.
@@ -172,7 +260,12 @@ beforeAll(async () => {
         address: deployment.contracts.PatientRegistry.address,
         startBlock: deployment.contracts.PatientRegistry.startBlock,
       },
+      RecordAnchor: {
+        address: deployment.contracts.RecordAnchor!.address,
+        startBlock: deployment.contracts.RecordAnchor!.startBlock,
+      },
     },
+    files: (cid) => stored.get(cid),
   }).run(recorded);
   mappingDump = host.dump();
 }, 240_000);
@@ -185,14 +278,20 @@ afterAll(async () => {
 describe('subgraph mappings vs embedded indexer on one scripted history', () => {
   it('recorded a non-trivial history across several blocks', () => {
     const registry = deployment.contracts.PatientRegistry.address.toLowerCase();
+    const anchor = deployment.contracts.RecordAnchor!.address.toLowerCase();
     const ours = recorded.filter((l) => l.address.toLowerCase() === registry);
+    const anchors = recorded.filter((l) => l.address.toLowerCase() === anchor);
     expect(ours).toHaveLength(EXPECTED.registered + EXPECTED.rotated);
-    expect(recorded.length).toBe(ours.length + 1); // the other registry's one log
+    expect(anchors).toHaveLength(EXPECTED.batches);
+    expect(recorded.length).toBe(ours.length + anchors.length + 2); // the other registry's and the other anchor's logs
     expect(new Set(ours.map((l) => l.block.number)).size).toBeGreaterThanOrEqual(6);
     expect(Math.max(...ours.map((l) => l.logIndex))).toBe(3); // four logs in one block
+    expect(Math.max(...anchors.map((l) => l.logIndex))).toBe(1); // two batches in one block
     expect(reverted).toHaveLength(2);
-    expect(host.calls).toHaveLength(EXPECTED.registered + EXPECTED.rotated);
-    expect(host.logs).toEqual([]);
+    // One call per log, and one per manifest that could be fetched (the missing one stays pending).
+    expect(host.calls).toHaveLength(EXPECTED.registered + EXPECTED.rotated + EXPECTED.batches + EXPECTED.batches - 1);
+    expect(host.files.filter((f) => !f.done)).toHaveLength(1);
+    expect(host.logs).toEqual([{ level: 'warning', message: expect.stringContaining(`batch ${anchored.invalid[0]}: manifest`) }]);
   });
 
   it('the mappings produce the expected entities', () => {
@@ -208,6 +307,19 @@ describe('subgraph mappings vs embedded indexer on one scripted history', () => 
       [patients[4]!.address.toLowerCase()]: 2,
     });
     expect(mappingDump.Patient!.some((p) => p.id === outsider.address.toLowerCase())).toBe(false);
+    expect(mappingDump.AnchorBatch!.map((b) => b.id).sort()).toEqual([...anchored.valid, ...anchored.missing, ...anchored.invalid].sort());
+    expect(mappingDump.RecordVersion).toHaveLength(anchoredVersions);
+    expect(new Set(mappingDump.RecordVersion!.map((v) => v.batch))).toEqual(new Set(anchored.valid));
+  });
+
+  it('the anchored batches agree with the chain (anchoredAt)', async () => {
+    const { publicClient } = clients();
+    const address = deployment.contracts.RecordAnchor!.address;
+    expect(await publicClient.readContract({ address, abi: recordAnchorAbi, functionName: 'batchCount' })).toBe(BigInt(EXPECTED.batches));
+    for (const b of mappingDump.AnchorBatch!) {
+      const [batchId] = await publicClient.readContract({ address, abi: recordAnchorAbi, functionName: 'anchoredAt', args: [b.id as Hex] });
+      expect(String(batchId)).toBe(b.batchId);
+    }
   });
 
   it('the mappings agree with the chain (the registry getters)', async () => {
