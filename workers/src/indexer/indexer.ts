@@ -8,7 +8,8 @@
 // pages (and when idle) the indexer fetches due manifests from the blob store and writes their
 // RecordVersions, one transaction per manifest. A manifest that is not there yet is retried
 // with exponential backoff (manifestRetryMs doubling, at most 10 minutes), forever, with a
-// warning each time; chain following never waits for it. An invalid manifest is dropped for
+// warning each time; chain following never waits for it (at most 20 reads per step, each given
+// 10 s before it counts as missing). An invalid manifest is dropped for
 // good (its batch keeps no versions, as in the subgraph). A reorg that removes a batch removes
 // its pending manifest and its versions.
 import { rpcOrigin } from '@consentry/sdk/clients';
@@ -90,6 +91,8 @@ type StepResult = 'page' | 'idle' | 'reorg' | 'retry';
 const MANIFEST_RETRY_MAX_MS = 10 * 60_000;
 /** Manifests fetched per step at most, so a backlog never holds up chain following for long. */
 const MANIFESTS_PER_STEP = 20;
+/** A blob store read slower than this counts as missing (retried later): S3 reads have no timeout of their own. */
+const MANIFEST_FETCH_TIMEOUT_MS = 10_000;
 
 const RANGE_ERROR = /range|limit|too many|exceed|more than|10000|response size/i;
 
@@ -355,7 +358,7 @@ export function createIndexer(options: IndexerOptions): Indexer {
       const cid = manifestCid(pending.manifest as Hex);
       let bytes: Uint8Array;
       try {
-        bytes = await blobs.get(cid);
+        bytes = await withTimeout(blobs.get(cid), MANIFEST_FETCH_TIMEOUT_MS, `reading ${cid} from the blob store`);
       } catch (err) {
         await deferManifest(pending, cid, err);
         continue;
@@ -375,6 +378,14 @@ export function createIndexer(options: IndexerOptions): Indexer {
         log.debug({ batch: pending.batch, versions: versions.length }, 'batch manifest indexed');
       }
     }
+  }
+
+  function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new IndexerError('BLOB_STORE_TIMEOUT', `${what} took more than ${ms} ms`)), ms);
+    });
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
   }
 
   async function deferManifest(pending: PendingManifest, cid: string, err: unknown): Promise<void> {
