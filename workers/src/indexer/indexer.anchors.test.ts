@@ -165,6 +165,22 @@ describe.each(storeKinds())('indexer with RecordAnchor on $name', (kind) => {
     });
   });
 
+  it('a blob store that hangs does not hold up the chain: the manifest is retried later', async () => {
+    const batch = await anchor(leaves(2));
+    const store = await open();
+    let hang = true;
+    const slow: BlobStore = { ...blobs, get: (cid) => (hang ? new Promise<Uint8Array>(() => {}) : blobs.get(cid)) };
+    const indexer = createIndexer({ rpcUrl: chain.rpcUrl, deployment, store, confirmations: 0, blobs: slow, manifestRetryMs: 10, manifestTimeoutMs: 50 });
+    const status = await indexer.syncToHead();
+    expect(status.checkpoint?.number).toBe(Number(await chain.client.getBlockNumber()));
+    expect(await store.findById('AnchorBatch', batch.root)).not.toBeNull();
+    expect(await store.count('RecordVersion')).toBe(0);
+    hang = false;
+    await new Promise((r) => setTimeout(r, 30));
+    await indexer.syncToHead();
+    expect(await store.findMany('RecordVersion', { first: 10, skip: 0, where: [{ field: 'batch', op: 'eq', value: batch.root }] })).toHaveLength(2);
+  });
+
   it('a reorg takes a batch away with its versions and its pending manifest', async () => {
     const store = await open();
     const indexer = createIndexer({ rpcUrl: chain.rpcUrl, deployment, store, confirmations: 0, blobs, manifestRetryMs: 50 });

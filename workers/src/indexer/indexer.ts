@@ -54,6 +54,8 @@ export type IndexerOptions = {
   blobs?: BlobStore;
   /** First retry delay for a manifest that is not in the blob store yet, doubling up to 10 minutes (default 5000). */
   manifestRetryMs?: number;
+  /** A blob store read slower than this counts as missing, retried later (default 10 s): S3 reads have no timeout of their own. */
+  manifestTimeoutMs?: number;
 };
 
 type ChainEvent = PatientRegistryEvent | RecordAnchorEvent;
@@ -91,8 +93,7 @@ type StepResult = 'page' | 'idle' | 'reorg' | 'retry';
 const MANIFEST_RETRY_MAX_MS = 10 * 60_000;
 /** Manifests fetched per step at most, so a backlog never holds up chain following for long. */
 const MANIFESTS_PER_STEP = 20;
-/** A blob store read slower than this counts as missing (retried later): S3 reads have no timeout of their own. */
-const MANIFEST_FETCH_TIMEOUT_MS = 10_000;
+
 
 const RANGE_ERROR = /range|limit|too many|exceed|more than|10000|response size/i;
 
@@ -113,6 +114,7 @@ export function createIndexer(options: IndexerOptions): Indexer {
   const addresses: Address[] = anchor ? [registry.address, anchor.address] : [registry.address];
   const blobs = options.blobs;
   const manifestRetryMs = options.manifestRetryMs ?? 5000;
+  const manifestTimeoutMs = options.manifestTimeoutMs ?? 10_000;
   if (anchor && !blobs) log.warn('no blob store: anchored batches are indexed without their record versions');
   const endpoint = rpcOrigin(rpcUrl);
   const redact = (message: string) => message.split(rpcUrl).join(endpoint);
@@ -358,7 +360,7 @@ export function createIndexer(options: IndexerOptions): Indexer {
       const cid = manifestCid(pending.manifest as Hex);
       let bytes: Uint8Array;
       try {
-        bytes = await withTimeout(blobs.get(cid), MANIFEST_FETCH_TIMEOUT_MS, `reading ${cid} from the blob store`);
+        bytes = await withTimeout(blobs.get(cid), manifestTimeoutMs, `reading ${cid} from the blob store`);
       } catch (err) {
         await deferManifest(pending, cid, err);
         continue;
