@@ -8,8 +8,12 @@ export class UsageError extends ConsentryError {
   }
 }
 
+/** A command as the catalog in main.ts lists it; `load` imports its module only when it runs. */
 export interface Command {
   summary: string;
   usage: string;
-  run(args: string[]): Promise<void>;
+  load(): Promise<(args: string[]) => Promise<void>>;
 }
+
+/** How the record commands take the patient's key. */
+export const KEY_USAGE = '[--key-file <file> | --dev-account <0-9>]  (or CONSENTRY_PRIVATE_KEY)';

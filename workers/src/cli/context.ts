@@ -20,7 +20,6 @@ export const KEY_OPTIONS = {
   'key-file': { type: 'string' },
   'dev-account': { type: 'string' },
 } as const;
-export const KEY_USAGE = '[--key-file <file> | --dev-account <0-9>]  (or CONSENTRY_PRIVATE_KEY)';
 
 const HEX_KEY = /^(0x)?[0-9a-fA-F]{64}$/;
 

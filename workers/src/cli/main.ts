@@ -4,27 +4,50 @@
  */
 import '@consentry/sdk/polyfills';
 import { ConsentryError } from '@consentry/sdk/errors';
-import { UsageError, type Command } from './command.ts';
-import {
-  anchorCommand,
-  correctCommand,
-  eraseCommand,
-  exportCommand,
-  importCommand,
-  recordsCommand,
-  verifyCommand,
-} from './records.ts';
-import { synthCommand } from './synth.ts';
+import { KEY_USAGE, UsageError, type Command } from './command.ts';
 
+// Command modules load only when their command runs: `consentry --help` stays instant.
 const COMMANDS: Record<string, Command> = {
-  synth: synthCommand,
-  import: importCommand,
-  records: recordsCommand,
-  correct: correctCommand,
-  erase: eraseCommand,
-  anchor: anchorCommand,
-  export: exportCommand,
-  verify: verifyCommand,
+  synth: {
+    summary: 'Write synthetic FHIR R4 bundles (never real patients), deterministic from a seed',
+    usage: 'consentry synth --patients <N> [--seed <S>] --out <dir>',
+    load: () => import('./synth.ts').then((m) => m.runSynth),
+  },
+  import: {
+    summary: 'Import FHIR R4 (Bundles or NDJSON) into your encrypted records; resumable and idempotent',
+    usage: `consentry import <file|dir>... [--no-anchor] ${KEY_USAGE}`,
+    load: () => import('./records.ts').then((m) => m.runImport),
+  },
+  records: {
+    summary: 'List your records (`records list`) or show one (`records show <id> [--history]`)',
+    usage: `consentry records list [--category <c>] [--all] [--json] | records show <id> [--history] [--version <n>] ${KEY_USAGE}`,
+    load: () => import('./records.ts').then((m) => m.runRecords),
+  },
+  correct: {
+    summary: 'Correct a record: a new version that supersedes the current one (history is kept)',
+    usage: `consentry correct <id> --file <resource.json> --reason <text> ${KEY_USAGE}`,
+    load: () => import('./records.ts').then((m) => m.runCorrect),
+  },
+  erase: {
+    summary: 'Erase a record by destroying its data keys (crypto-shredding); its anchored hash stays',
+    usage: `consentry erase <id> --reason <text> --yes ${KEY_USAGE}`,
+    load: () => import('./records.ts').then((m) => m.runErase),
+  },
+  anchor: {
+    summary: 'Anchor your pending record versions on chain (one transaction per batch of up to 1024)',
+    usage: `consentry anchor ${KEY_USAGE}`,
+    load: () => import('./records.ts').then((m) => m.runAnchor),
+  },
+  export: {
+    summary: 'Export your records to a folder (and .zip) that verifies offline, with a readable summary',
+    usage: `consentry export --out <dir> [--zip] [--encrypted-only] ${KEY_USAGE}`,
+    load: () => import('./records.ts').then((m) => m.runExport),
+  },
+  verify: {
+    summary: 'Verify an export offline (every hash and proof); with --rpc, also its roots on chain',
+    usage: 'consentry verify <dir|zip> [--rpc] [--rpc-url <url>]   (--rpc uses RPC_URL)',
+    load: () => import('./records.ts').then((m) => m.runVerify),
+  },
 };
 
 function help(): string {
@@ -55,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    await command.run(rest);
+    await (await command.load())(rest);
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {
@@ -71,4 +94,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code));
+// Exit only once stdout and stderr are flushed: a pipe takes large outputs (a --json listing) in parts.
+const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
+main(process.argv.slice(2)).then(async (code) => {
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(process.exitCode && code === 0 ? Number(process.exitCode) : code);
+});

@@ -11,16 +11,11 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import Database from 'better-sqlite3';
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3';
 import { migrate as migrateSqlite } from 'drizzle-orm/better-sqlite3/migrator';
-import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
-import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import pg from 'pg';
 import { ConsentryError } from '@consentry/sdk/errors';
 import * as pgSchema from '../db/schema/pg/records.ts';
 import * as sqliteSchema from '../db/schema/sqlite/records.ts';
@@ -108,6 +103,12 @@ export class Vault {
   }
 
   static async #openPglite(source: PGlite | string): Promise<Vault> {
+    // PostgreSQL drivers load only when used: the SQLite default starts faster without them.
+    const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
+      import('@electric-sql/pglite'),
+      import('drizzle-orm/pglite'),
+      import('drizzle-orm/pglite/migrator'),
+    ]);
     const owns = typeof source === 'string';
     const client = typeof source === 'string' ? new PGlite(source) : source;
     await client.waitReady;
@@ -122,6 +123,11 @@ export class Vault {
     if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
       throw new VaultError('VAULT_CONFIG', `Invalid PostgreSQL schema name "${schema}"`);
     }
+    const [{ default: pg }, { drizzle: drizzlePg }, { migrate: migratePg }] = await Promise.all([
+      import('pg'),
+      import('drizzle-orm/node-postgres'),
+      import('drizzle-orm/node-postgres/migrator'),
+    ]);
     const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 10_000, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
     pool.on('error', () => undefined);
     try {
