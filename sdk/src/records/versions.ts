@@ -10,7 +10,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, type Address, type Hex } from 'viem';
-import { leafHash, NO_SUPERSEDES } from '../anchor/leaf.ts';
+import { leafHash, NO_SUPERSEDES, type RecordLeaf } from '../anchor/leaf.ts';
 import type { BlobStore } from '../blobs/types.ts';
 import { decryptRecord } from '../crypto/envelope.ts';
 import { ConsentryError } from '../errors.ts';
@@ -140,7 +140,7 @@ export class RecordErasedError extends ConsentryError {
 
 /** Opens one version: the sealed key with the patient's opener, then the ciphertext. */
 export function openVersion(
-  row: Pick<VersionRecord, 'recordId' | 'version' | 'category' | 'sealedKey'>,
+  row: { recordId: string; version: number; category: string; sealedKey: string | null },
   open: (sealed: Uint8Array) => Uint8Array,
   ciphertext: Uint8Array,
 ): FhirResource {
@@ -153,3 +153,13 @@ export function openVersion(
     dek.fill(0);
   }
 }
+
+/** The anchored leaf of a stored version. */
+export const leafOfVersion = (v: { patient: string; recordId: string; version: number; category: string; cid: string; supersedes: string }): RecordLeaf => ({
+  patient: v.patient as Address,
+  recordId: v.recordId as Hex,
+  version: v.version,
+  category: v.category as Category,
+  cid: v.cid,
+  supersedes: v.supersedes as Hex,
+});

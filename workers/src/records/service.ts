@@ -24,6 +24,7 @@ import {
   contentTag,
   contentTagKey,
   decideVersion,
+  leafOfVersion,
   openVersion,
   writeVersion,
   type VersionRecord,
@@ -166,7 +167,7 @@ export class RecordsService {
     const history = await this.history(recordId);
     const row = version === undefined ? history.at(-1)! : history.find((r) => r.version === version);
     if (!row) throw new RecordNotFoundError(`${recordId} version ${version}`);
-    const resource = openVersion(row as VersionRecord, this.#open, await this.#blobs.get(row.cid));
+    const resource = openVersion(row, this.#open, await this.#blobs.get(row.cid));
     return { row, resource };
   }
 
@@ -209,14 +210,7 @@ export class RecordsService {
   }
 }
 
-export const leafOf = (row: VersionRow): RecordLeaf => ({
-  patient: row.patient as Address,
-  recordId: row.recordId as Hex,
-  version: row.version,
-  category: row.category as Category,
-  cid: row.cid,
-  supersedes: row.supersedes as Hex,
-});
+export const leafOf = (row: VersionRow): RecordLeaf => leafOfVersion(row);
 
 export interface AnchorPendingOptions {
   vault: Vault;
