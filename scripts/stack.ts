@@ -1,6 +1,6 @@
 /**
  * Brings up the embedded Consentry stack: anvil (unless RPC_URL is set), the contracts
- * (deployed idempotently), the indexer with its GraphQL endpoint, and the web app.
+ * (deployed idempotently), the indexer with its GraphQL endpoint, the record anchorer, and the web app.
  * Used by `npm start` (scripts/start.mjs → scripts/stack-cli.ts) and by the e2e tests.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -130,7 +130,11 @@ export function buildIfNeeded(log: (l: string) => void): void {
   run('contracts', ['run', 'build:contracts', '--silent']);
   const webBuild = join(REPO_ROOT, 'web', 'build', 'server', 'index.js');
   const builtAt = existsSync(webBuild) ? statSync(webBuild).mtimeMs : 0;
-  const sourcesAt = Math.max(newestMtime(join(REPO_ROOT, 'web', 'app')), newestMtime(join(REPO_ROOT, 'sdk', 'src')));
+  const sourcesAt = Math.max(
+    newestMtime(join(REPO_ROOT, 'web', 'app')),
+    newestMtime(join(REPO_ROOT, 'sdk', 'src')),
+    newestMtime(join(REPO_ROOT, 'workers', 'src', 'records')),
+  );
   if (sourcesAt > builtAt) {
     run('the web app', ['run', 'build', '-w', '@consentry/web', '--silent']);
   }
@@ -205,6 +209,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     } else {
       log(`index: ${graphqlUrl} (SUBGRAPH_URL)`);
     }
+
+    // Anchors what the web app stores; no port, nothing to wait for.
+    services.push(spawnService('anchorer', [...TSX, 'workers/src/records/anchor-worker.ts'], env, log));
+    log('anchorer: anchoring pending record versions every 5 s (ANCHOR_INTERVAL_MS)');
 
     const web = spawnService('web app', [join('web', 'server.mjs')], { ...env, HOST: '127.0.0.1', PORT: String(config.WEB_PORT) }, log);
     services.push(web);

@@ -79,6 +79,9 @@ function Header({ config }: { config: PublicConfig }) {
             <li>
               <NavLink to="/patient">Patients</NavLink>
             </li>
+            <li>
+              <NavLink to="/records">My records</NavLink>
+            </li>
           </ul>
         </nav>
         <WalletMenu config={config} />

@@ -123,6 +123,8 @@ export interface BuildExportOptions {
   ciphertext: (cid: string) => Promise<Uint8Array>;
   /** Opens the patient's sealed keys: adds the decrypted bundle and the HTML summary. */
   open?: (sealed: Uint8Array) => Uint8Array;
+  /** Opens sealed reasons for the readable summary (the manifest keeps them sealed). */
+  note?: (sealed: string | null) => string | null;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -183,7 +185,7 @@ export async function buildExport(opts: BuildExportOptions): Promise<Map<string,
   const htmlRanges = new Map<string, z.infer<typeof range>>();
   if (decrypted) {
     files.set('fhir-bundle.json', writeBundle(entries, bundleRanges));
-    files.set('summary.html', writeSummary(opts.patient, entries, erasures, htmlRanges));
+    files.set('summary.html', writeSummary(opts.patient, entries, erasures, htmlRanges, opts.note ?? ((n) => n)));
   }
   const records: RecordEntry[] = entries.map(({ current: _plain, ...e }) => {
     const entry = { ...e, bundle: bundleRanges.get(e.recordId) ?? null, html: htmlRanges.get(e.recordId) ?? null, digest: '' };
@@ -257,6 +259,7 @@ function writeSummary(
   entries: ReadonlyArray<{ recordId: string; resourceType: string; category: Category; versions: unknown[]; current?: FhirResource }>,
   erasures: ReadonlyMap<string, ExportErasure>,
   ranges: Map<string, z.infer<typeof range>>,
+  note: (sealed: string | null) => string | null,
 ): Uint8Array {
   const encoder = new TextEncoder();
   const parts: Uint8Array[] = [];
@@ -285,7 +288,7 @@ function writeSummary(
       const d = e.current ? describeResource(e.current) : undefined;
       const row = d
         ? `<tr><td>${escapeHtml(d.title)} <span class="muted">(${escapeHtml(e.resourceType)})</span></td><td>${escapeHtml(d.detail)}</td><td>${escapeHtml(d.date)}</td><td>${e.versions.length}</td></tr>\n`
-        : `<tr><td>${escapeHtml(e.resourceType)} <span class="muted">erased ${escapeHtml(new Date(erased!.erasedAt).toISOString())}: ${escapeHtml(erased!.reason)}</span></td><td></td><td></td><td>${e.versions.length}</td></tr>\n`;
+        : `<tr><td>${escapeHtml(e.resourceType)} <span class="muted">erased ${escapeHtml(new Date(erased!.erasedAt).toISOString())}: ${escapeHtml(note(erased!.reason) ?? '')}</span></td><td></td><td></td><td>${e.versions.length}</td></tr>\n`;
       const b = push(row);
       ranges.set(e.recordId, { start, end: offset, sha256: sha256(b) });
     }

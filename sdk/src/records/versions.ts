@@ -8,6 +8,8 @@
  */
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
+import { randomBytes } from '@noble/hashes/utils.js';
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, type Address, type Hex } from 'viem';
 import { leafHash, NO_SUPERSEDES, type RecordLeaf } from '../anchor/leaf.ts';
@@ -20,6 +22,8 @@ import type { FhirResource } from './fhir-types.ts';
 import { prepareRecordVersion } from './prepare.ts';
 
 const TAG_INFO = new TextEncoder().encode('consentry/content-tag/v1');
+const NOTE_INFO = new TextEncoder().encode('consentry/note/v1');
+const NOTE_PREFIX = 'n1:';
 
 /** The key content tags are made with, from the patient's X25519 secret key. */
 export function contentTagKey(secretKey: Uint8Array): Uint8Array {
@@ -29,6 +33,34 @@ export function contentTagKey(secretKey: Uint8Array): Uint8Array {
 export function contentTag(tagKey: Uint8Array, resource: FhirResource | string): Hex {
   const canonical = typeof resource === 'string' ? resource : canonicalJson(resource);
   return bytesToHex(hmac(sha256, tagKey, new TextEncoder().encode(canonical)));
+}
+
+/**
+ * Reasons (for a correction, an erasure) can say as much about health as the record itself, so
+ * they are stored sealed too: XChaCha20-Poly1305 under a key derived from the patient's secret key.
+ */
+export function noteKey(secretKey: Uint8Array): Uint8Array {
+  return hkdf(sha256, secretKey, undefined, NOTE_INFO, 32);
+}
+
+export function sealNote(key: Uint8Array, text: string): string {
+  const nonce = randomBytes(24);
+  const body = xchacha20poly1305(key, nonce).encrypt(new TextEncoder().encode(text));
+  const out = new Uint8Array(24 + body.length);
+  out.set(nonce);
+  out.set(body, 24);
+  return `${NOTE_PREFIX}${toBase64(out)}`;
+}
+
+/** The text of a sealed note; a note that does not open is reported, not thrown. */
+export function openNote(key: Uint8Array, note: string | null): string | null {
+  if (note === null || !note.startsWith(NOTE_PREFIX)) return note;
+  try {
+    const bytes = fromBase64(note.slice(NOTE_PREFIX.length));
+    return new TextDecoder().decode(xchacha20poly1305(key, bytes.subarray(0, 24)).decrypt(bytes.subarray(24)));
+  } catch {
+    return '(a note this key cannot open)';
+  }
 }
 
 /** One stored record version: what the vault keeps (no plaintext, no opening key). */

@@ -158,13 +158,13 @@ export async function runRecords(args: string[]): Promise<void> {
     if (sub === 'list') {
       const all = await ctx.records.list(values.category ? { category: values.category as Category } : {});
       if (values.json) {
-        console.log(JSON.stringify(all.map((r) => ({ recordId: r.recordId, resourceType: r.resourceType, category: r.category, version: r.latest.version, versions: r.versions, anchored: r.latest.batchRoot !== null, erased: r.erased ? { at: new Date(r.erased.erasedAt).toISOString(), reason: r.erased.reason } : null }))));
+        console.log(JSON.stringify(all.map((r) => ({ recordId: r.recordId, resourceType: r.resourceType, category: r.category, version: r.latest.version, versions: r.versions, anchored: r.latest.batchRoot !== null, erased: r.erased ? { at: new Date(r.erased.erasedAt).toISOString(), reason: ctx.records.note(r.erased.reason) } : null }))));
         return;
       }
       const shown = values.all ? all : all.slice(0, 50);
       for (const r of shown) {
         let what = '';
-        if (r.erased) what = `ERASED ${new Date(r.erased.erasedAt).toISOString().slice(0, 10)}: ${r.erased.reason}`;
+        if (r.erased) what = `ERASED ${new Date(r.erased.erasedAt).toISOString().slice(0, 10)}: ${ctx.records.note(r.erased.reason)}`;
         else {
           const d = describeResource((await ctx.records.read(r.recordId)).resource);
           what = [d.title, d.detail, d.date.slice(0, 10)].filter(Boolean).join(' · ');
@@ -183,9 +183,9 @@ export async function runRecords(args: string[]): Promise<void> {
       const row = history.find((h) => h.version === version);
       if (!row) throw new UsageError(`Record ${short(recordId)} has no version ${version} (it has 1 to ${history.length})`);
       console.log(`# ${row.resourceType} ${recordId} version ${row.version} of ${history.length} · ${row.category} · ${new Date(row.createdAt).toISOString()}`);
-      if (row.reason) console.log(`# reason: ${row.reason}`);
+      if (row.reason) console.log(`# reason: ${ctx.records.note(row.reason)}`);
       console.log(`# cid ${row.cid} · ${row.batchRoot ? `anchored under ${row.batchRoot}` : 'not anchored yet'}`);
-      if (erasure) console.log(`# ERASED ${new Date(erasure.erasedAt).toISOString()}: ${erasure.reason} (content unrecoverable)`);
+      if (erasure) console.log(`# ERASED ${new Date(erasure.erasedAt).toISOString()}: ${ctx.records.note(erasure.reason)} (content unrecoverable)`);
       else console.log(JSON.stringify((await ctx.records.read(recordId, row.version)).resource, null, 2));
     }
   });
@@ -212,7 +212,7 @@ export async function runErase(args: string[]): Promise<void> {
   await withPatient(values, async (ctx) => {
     const recordId = await resolveRecordId(ctx, positionals[0]);
     const e = await ctx.records.erase(recordId, values.reason!);
-    console.log(`erase: record ${recordId} erased at ${new Date(e.erasedAt).toISOString()} (${e.reason}); its content is unrecoverable, its anchored hashes still verify`);
+    console.log(`erase: record ${recordId} erased at ${new Date(e.erasedAt).toISOString()} (${ctx.records.note(e.reason)}); its content is unrecoverable, its anchored hashes still verify`);
   });
 }
 

@@ -11,6 +11,7 @@ import type { BlobStore } from '@consentry/sdk/blobs/types';
 import { createKeyOpener } from '@consentry/sdk/crypto/envelope';
 import { ConsentryError } from '@consentry/sdk/errors';
 import { buildExport, exportStats } from '@consentry/sdk/records/export-format';
+import { noteKey, openNote } from '@consentry/sdk/records/versions';
 import type { Vault } from './vault.ts';
 
 export { verifyExport, type VerifyProblem, type VerifyReport } from '@consentry/sdk/records/export-format';
@@ -47,7 +48,7 @@ export async function exportRecords(opts: ExportOptions): Promise<ExportResult> 
     erasures,
     anchors,
     ciphertext: (cid) => opts.blobs.get(cid),
-    ...(opts.secretKey ? { open: createKeyOpener(opts.secretKey) } : {}),
+    ...(opts.secretKey ? { open: createKeyOpener(opts.secretKey), note: (n: string | null) => openNote(noteKey(opts.secretKey!), n) } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
   for (const [path, bytes] of files) {

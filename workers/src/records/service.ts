@@ -25,7 +25,10 @@ import {
   contentTagKey,
   decideVersion,
   leafOfVersion,
+  noteKey,
+  openNote,
   openVersion,
+  sealNote,
   writeVersion,
   type VersionRecord,
 } from '@consentry/sdk/records/versions';
@@ -78,6 +81,7 @@ export class RecordsService {
   readonly #seal: (dek: Uint8Array) => Uint8Array;
   readonly #open: (sealed: Uint8Array) => Uint8Array;
   readonly #tagKey: Uint8Array;
+  readonly #noteKey: Uint8Array;
 
   constructor(opts: RecordsServiceOptions) {
     this.patient = opts.patient;
@@ -86,6 +90,12 @@ export class RecordsService {
     this.#seal = createKeySealer(opts.keys.publicKey);
     this.#open = createKeyOpener(opts.keys.secretKey);
     this.#tagKey = contentTagKey(opts.keys.secretKey);
+    this.#noteKey = noteKey(opts.keys.secretKey);
+  }
+
+  /** The plain text of a stored reason (they are stored sealed to the patient). */
+  note(sealed: string | null): string | null {
+    return openNote(this.#noteKey, sealed);
   }
 
   /** Imports validated resources; `onProgress` is called after every chunk. */
@@ -118,7 +128,7 @@ export class RecordsService {
             tag,
             version: decision.version,
             supersedes: decision.supersedes,
-            reason: decision.kind === 'changed' ? 'Imported again with different content' : null,
+            reason: decision.kind === 'changed' ? sealNote(this.#noteKey, 'Imported again with different content') : null,
             canonical,
             recordId,
           }),
@@ -192,7 +202,7 @@ export class RecordsService {
       tag,
       version: latest.version + 1,
       supersedes: latest.leafHash as Hex,
-      reason: reason.trim(),
+      reason: sealNote(this.#noteKey, reason.trim()),
     });
     if ((await this.#vault.insertVersions([row])) !== 1) {
       throw new ConsentryError('CORRECTION_CONFLICT', `Record ${recordId} changed while correcting it; try again`);
@@ -204,7 +214,7 @@ export class RecordsService {
   async erase(recordId: string, reason: string, now = Date.now()): Promise<ErasureRow> {
     await this.history(recordId);
     if (reason.trim().length < 3) throw new ConsentryError('ERASURE_NO_REASON', 'An erasure needs a reason (at least 3 characters)');
-    const erasure: ErasureRow = { recordId, patient: this.patient.toLowerCase(), erasedAt: now, reason: reason.trim() };
+    const erasure: ErasureRow = { recordId, patient: this.patient.toLowerCase(), erasedAt: now, reason: sealNote(this.#noteKey, reason.trim()) };
     await this.#vault.erase(erasure);
     return (await this.#vault.erasures(this.patient)).get(recordId)!;
   }

@@ -207,6 +207,13 @@ export class Vault {
     return row ?? null;
   }
 
+  /** Whether one of the patient's versions has this ciphertext. */
+  async ownsCid(patient: string, cid: string): Promise<boolean> {
+    const t = this.#t.vaultRecordVersion;
+    const rows = await this.#db.select({ cid: t.cid }).from(t).where(and(eq(t.patient, patient.toLowerCase()), eq(t.cid, cid))).limit(1);
+    return rows.length > 0;
+  }
+
   /** Versions not yet anchored, oldest first (optionally one patient's). */
   async pending(limit: number, patient?: string): Promise<VersionRow[]> {
     const t = this.#t.vaultRecordVersion;

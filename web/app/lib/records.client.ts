@@ -1,0 +1,255 @@
+/**
+ * The patient's records in the browser. Everything that touches plaintext or keys happens here:
+ * FHIR files are parsed and validated in the page, encrypted under fresh data keys, sealed to the
+ * patient's key, and only then sent (ciphertext, sealed keys, ids and hashes). Reading fetches
+ * ciphertext and decrypts it here. The server never receives plaintext or a key.
+ */
+import { zipSync } from 'fflate';
+import type { Address, Hex } from 'viem';
+import type { Config } from 'wagmi';
+import { signTypedData } from 'wagmi/actions';
+import { recordIdFor } from '@consentry/sdk/anchor/leaf';
+import { createCollectingStore } from '@consentry/sdk/blobs/collect';
+import { createKeyOpener, createKeySealer } from '@consentry/sdk/crypto/envelope';
+import type { EncryptionKeyPair } from '@consentry/sdk/keys';
+import { canonicalJson } from '@consentry/sdk/records/canonical';
+import { buildExport, type ExportAnchor, type ExportVersion } from '@consentry/sdk/records/export-format';
+import { fhirDefinitionsIndexed, indexFhirDefinitions, parseFhirInput, type FhirResource } from '@consentry/sdk/records/fhir-input';
+import { sessionTypedData } from '@consentry/sdk/records/session';
+import {
+  checkCorrection,
+  contentTag,
+  contentTagKey,
+  decideVersion,
+  noteKey,
+  openNote,
+  openVersion,
+  sealNote,
+  toBase64,
+  writeVersion,
+  type VersionRecord,
+} from '@consentry/sdk/records/versions';
+
+export interface ApiVersion extends ExportVersion {
+  contentTag: string;
+}
+export interface ApiErasure {
+  recordId: string;
+  erasedAt: number;
+  reason: string;
+}
+export interface RecordsData {
+  versions: ApiVersion[];
+  erasures: ApiErasure[];
+  anchors: ExportAnchor[];
+}
+
+export class ApiCallError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function api<T>(path: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(path, { credentials: 'same-origin', ...init, headers: { 'content-type': 'application/json', ...init?.headers } });
+  const body = (await res.json().catch(() => null)) as (T & { error?: { code: string; message: string } }) | null;
+  if (!res.ok || !body) throw new ApiCallError(body?.error?.code ?? `HTTP_${res.status}`, body?.error?.message ?? `The server answered ${res.status}`);
+  return body;
+}
+
+/** Signs in (a free signed message) unless this browser already has a session for `account`. */
+export async function ensureSession(config: Config, account: Address, chainId: number): Promise<void> {
+  const who = await fetch('/api/session', { credentials: 'same-origin' });
+  if (who.ok && ((await who.json()) as { address: string }).address.toLowerCase() === account.toLowerCase()) return;
+  const issuedAt = Math.floor(Date.now() / 1000);
+  const signature = await signTypedData(config, { account, ...sessionTypedData(chainId, account, issuedAt) });
+  await api('/api/session', { method: 'POST', body: JSON.stringify({ address: account, issuedAt, signature }) });
+}
+
+let definitions: Promise<void> | undefined;
+/** The FHIR R4 definitions the validator needs (~4.5 MB, fetched once per page). */
+export function loadDefinitions(): Promise<void> {
+  if (fhirDefinitionsIndexed()) return Promise.resolve();
+  definitions ??= fetch('/fhir-r4-definitions.json')
+    .then((r) => {
+      if (!r.ok) throw new Error(`The FHIR definitions could not be loaded (${r.status})`);
+      return r.json() as Promise<unknown[]>;
+    })
+    .then((bundles) => indexFhirDefinitions(bundles))
+    .catch((err: unknown) => {
+      definitions = undefined;
+      throw err;
+    });
+  return definitions;
+}
+
+export const fetchRecords = (): Promise<RecordsData> => api<RecordsData>('/api/records');
+
+const ciphertexts = new Map<string, Promise<Uint8Array>>();
+export function fetchCiphertext(cid: string): Promise<Uint8Array> {
+  let p = ciphertexts.get(cid);
+  if (!p) {
+    p = fetch(`/api/blobs/${encodeURIComponent(cid)}`, { credentials: 'same-origin' }).then(async (r) => {
+      if (!r.ok) throw new ApiCallError(`HTTP_${r.status}`, `The ciphertext ${cid.slice(0, 12)}… could not be fetched (${r.status})`);
+      return new Uint8Array(await r.arrayBuffer());
+    });
+    p.catch(() => ciphertexts.delete(cid));
+    ciphertexts.set(cid, p);
+  }
+  return p;
+}
+
+const openers = new WeakMap<EncryptionKeyPair, (sealed: Uint8Array) => Uint8Array>();
+/** Decrypts one version in this browser. */
+export async function decryptVersion(v: ApiVersion, keys: EncryptionKeyPair): Promise<FhirResource> {
+  let open = openers.get(keys);
+  if (!open) openers.set(keys, (open = createKeyOpener(keys.secretKey)));
+  return openVersion(v, open, await fetchCiphertext(v.cid));
+}
+
+export interface ImportProgress {
+  stage: 'loading-definitions' | 'validating' | 'encrypting' | 'done';
+  done: number;
+  total: number;
+  stored: number;
+  unchanged: number;
+  errors: Array<{ location: string; reason: string }>;
+}
+
+const UPLOAD_CHUNK = 100;
+
+/** Parses, validates, encrypts and uploads FHIR files; valid resources go in even if others fail. */
+export async function importFiles(
+  files: ReadonlyArray<{ name: string; text: () => Promise<string> }>,
+  patient: Address,
+  keys: EncryptionKeyPair,
+  report: (p: ImportProgress) => void,
+): Promise<ImportProgress> {
+  const progress: ImportProgress = { stage: 'loading-definitions', done: 0, total: 0, stored: 0, unchanged: 0, errors: [] };
+  report({ ...progress });
+  await loadDefinitions();
+  progress.stage = 'validating';
+  const resources: FhirResource[] = [];
+  for (const f of files) {
+    const parsed = parseFhirInput(await f.text(), f.name);
+    resources.push(...parsed.resources.map((r) => r.resource));
+    progress.errors.push(...parsed.errors);
+    report({ ...progress, errors: [...progress.errors] });
+  }
+  progress.stage = 'encrypting';
+  progress.total = resources.length;
+  report({ ...progress, errors: [...progress.errors] });
+
+  const existing = await fetchRecords();
+  const latest = new Map<string, ApiVersion>();
+  for (const v of existing.versions) if ((latest.get(v.recordId)?.version ?? 0) < v.version) latest.set(v.recordId, v);
+  const erased = new Set(existing.erasures.map((e) => e.recordId));
+  const seal = createKeySealer(keys.publicKey);
+  const tagKey = contentTagKey(keys.secretKey);
+
+  for (let first = 0; first < resources.length; first += UPLOAD_CHUNK) {
+    const chunk = resources.slice(first, first + UPLOAD_CHUNK);
+    const collected = createCollectingStore();
+    const versions: VersionRecord[] = [];
+    for (const resource of chunk) {
+      const recordId = recordIdFor(patient, resource.resourceType, String(resource.id));
+      const canonical = canonicalJson(resource);
+      const tag = contentTag(tagKey, canonical);
+      const decision = decideVersion(latest.get(recordId), erased.has(recordId), tag);
+      if (decision.kind === 'unchanged' || decision.kind === 'erased' || versions.some((v) => v.recordId === recordId)) {
+        progress.unchanged++;
+        continue;
+      }
+      const v = await writeVersion({
+        resource,
+        patient,
+        seal,
+        blobs: collected,
+        tag,
+        version: decision.version,
+        supersedes: decision.supersedes,
+        reason: decision.kind === 'changed' ? sealNote(noteKey(keys.secretKey), 'Imported again with different content') : null,
+        canonical,
+        recordId,
+      });
+      versions.push(v);
+    }
+    if (versions.length > 0) {
+      const blobs = collected.drain().map(({ cid, bytes }) => ({ cid, data: toBase64(bytes) }));
+      const { stored } = await api<{ stored: number }>('/api/records', {
+        method: 'POST',
+        body: JSON.stringify({ versions: versions.map(({ patient: _p, createdAt: _c, ...v }) => v), blobs }),
+      });
+      progress.stored += stored;
+      for (const v of versions) latest.set(v.recordId, { ...v, batchRoot: null, proof: null });
+    }
+    progress.done += chunk.length;
+    report({ ...progress, errors: [...progress.errors] });
+  }
+  progress.stage = 'done';
+  report({ ...progress, errors: [...progress.errors] });
+  return progress;
+}
+
+/** A corrected version of a record, encrypted here and uploaded. */
+export async function correctRecord(
+  current: ApiVersion,
+  text: string,
+  reason: string,
+  patient: Address,
+  keys: EncryptionKeyPair,
+): Promise<void> {
+  await loadDefinitions();
+  const parsed = parseFhirInput(text, 'correction');
+  if (parsed.errors.length > 0) throw new ApiCallError('CORRECTION_INVALID', parsed.errors.map((e) => e.reason).join('; '));
+  if (parsed.resources.length !== 1) throw new ApiCallError('CORRECTION_INVALID', 'A correction is exactly one FHIR resource');
+  const resource = parsed.resources[0]!.resource;
+  checkCorrection(reason, current, resource);
+  if (recordIdFor(patient, resource.resourceType, String(resource.id)) !== current.recordId) {
+    throw new ApiCallError('CORRECTION_WRONG_RECORD', 'Keep the resource\'s "id" as it was: a correction replaces this record, not another');
+  }
+  const tag = contentTag(contentTagKey(keys.secretKey), resource);
+  if (tag === current.contentTag) throw new ApiCallError('CORRECTION_UNCHANGED', 'Nothing changed: the corrected resource is the same as the current version');
+  const collected = createCollectingStore();
+  const v = await writeVersion({
+    resource,
+    patient,
+    seal: createKeySealer(keys.publicKey),
+    blobs: collected,
+    tag,
+    version: current.version + 1,
+    supersedes: current.leafHash as Hex,
+    reason: sealNote(noteKey(keys.secretKey), reason.trim()),
+  });
+  const blobs = collected.drain().map(({ cid, bytes }) => ({ cid, data: toBase64(bytes) }));
+  const { patient: _p, createdAt: _c, ...version } = v;
+  await api('/api/records', { method: 'POST', body: JSON.stringify({ versions: [version], blobs }) });
+}
+
+/** Erasure: the server destroys the sealed keys; the reason is stored sealed to the patient. */
+export function eraseRecord(recordId: string, reason: string, keys: EncryptionKeyPair): Promise<ApiErasure> {
+  if (reason.trim().length < 3) throw new ApiCallError('ERASURE_NO_REASON', 'Give a reason (at least 3 characters)');
+  return api<ApiErasure>(`/api/records/${recordId}/erase`, { method: 'POST', body: JSON.stringify({ reason: sealNote(noteKey(keys.secretKey), reason.trim()) }) });
+}
+
+/** A stored (sealed) reason in plain text, for display in this browser. */
+export const readNote = (keys: EncryptionKeyPair, sealed: string | null): string | null => openNote(noteKey(keys.secretKey), sealed);
+
+/** The offline export (the same files `consentry export` writes), zipped in the browser. */
+export async function exportZip(data: RecordsData, patient: Address, keys: EncryptionKeyPair, onProgress?: (done: number, total: number) => void): Promise<Blob> {
+  const files = await buildExport({
+    patient,
+    versions: data.versions,
+    erasures: new Map(data.erasures.map((e) => [e.recordId, e])),
+    anchors: new Map(data.anchors.map((a) => [a.root, a])),
+    ciphertext: fetchCiphertext,
+    open: createKeyOpener(keys.secretKey),
+    note: (n) => openNote(noteKey(keys.secretKey), n),
+    ...(onProgress ? { onProgress } : {}),
+  });
+  const zipped = zipSync(Object.fromEntries(files), { level: 6 });
+  return new Blob([zipped], { type: 'application/zip' });
+}

@@ -1,0 +1,464 @@
+import type { MetaFunction } from '@remix-run/node';
+import { useRouteLoaderData } from '@remix-run/react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useId, useMemo, useState, useSyncExternalStore, type FormEvent } from 'react';
+import type { Address } from 'viem';
+import { useAccount, useConfig } from 'wagmi';
+import { signTypedData } from 'wagmi/actions';
+import { deriveEncryptionKeyPair, keyDerivationTypedData, type EncryptionKeyPair } from '@consentry/sdk/keys';
+import { CATEGORIES } from '@consentry/sdk/records/categories';
+import { describeResource, type ResourceDescription } from '@consentry/sdk/records/describe';
+import type { FhirResource } from '@consentry/sdk/records/fhir-types';
+import { ConnectPanel } from '../components/ConnectWallet.tsx';
+import { describeError } from '../lib/errors.ts';
+import { keyFor, rememberKey, subscribeKeys } from '../lib/keyring.ts';
+import type { PublicConfig } from '../lib/public-config.ts';
+import {
+  correctRecord,
+  decryptVersion,
+  ensureSession,
+  eraseRecord,
+  exportZip,
+  fetchRecords,
+  importFiles,
+  readNote,
+  type ApiErasure,
+  type ApiVersion,
+  type ImportProgress,
+  type RecordsData,
+} from '../lib/records.client.ts';
+import type { loader as rootLoader } from '../root.tsx';
+
+export const meta: MetaFunction = () => [{ title: 'My records · Consentry' }];
+
+export default function RecordsPage() {
+  const config = useRouteLoaderData<typeof rootLoader>('root');
+  const { address, status } = useAccount();
+  if (!config) return null;
+  return (
+    <div className="page">
+      <h1>My records</h1>
+      <p className="lead">
+        Your records are encrypted in this browser before they are stored, and decrypted here when you read them. The
+        server keeps only ciphertext and hashes; the chain keeps only Merkle roots.
+      </p>
+      {status === 'connected' && address ? (
+        <RecordsGate key={address} config={config} address={address} />
+      ) : (
+        <section aria-labelledby="records-connect" className="panel">
+          <h2 id="records-connect">Connect your wallet</h2>
+          {status === 'reconnecting' || status === 'connecting' ? <p role="status">Reconnecting your wallet…</p> : <ConnectPanel config={config} />}
+        </section>
+      )}
+    </div>
+  );
+}
+
+/** Before anything is shown: the encryption key (derived from a signature) and a session. */
+function RecordsGate({ config, address }: { config: PublicConfig; address: Address }) {
+  const wagmiConfig = useConfig();
+  const keys = useSyncExternalStore(subscribeKeys, () => keyFor(address), () => undefined);
+  const [signedIn, setSignedIn] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+
+  const open = async () => {
+    setBusy(true);
+    setProblem(null);
+    try {
+      if (!keyFor(address)) {
+        const signature = await signTypedData(wagmiConfig, { account: address, ...keyDerivationTypedData(config.chainId) });
+        rememberKey(address, deriveEncryptionKeyPair(signature));
+      }
+      await ensureSession(wagmiConfig, address, config.chainId);
+      setSignedIn(true);
+    } catch (err) {
+      setProblem(describeError(err, { rpcUrl: config.rpcUrl, stage: 'signing' }));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (keys && signedIn) return <RecordsWorkspace address={address} keys={keys} />;
+  return (
+    <section className="panel" aria-labelledby="records-open">
+      <h2 id="records-open">Open your records</h2>
+      <p>
+        Your wallet signs two free messages: one from which this browser derives your encryption key (it never leaves
+        this page), and one that signs you in to the record store. Neither is a transaction.
+      </p>
+      <button type="button" className="button button--primary" disabled={busy} onClick={open}>
+        {busy ? 'Waiting for your wallet…' : 'Open my records'}
+      </button>
+      {problem ? (
+        <p role="alert" className="error">
+          {problem}
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+interface RecordView {
+  recordId: string;
+  resourceType: string;
+  category: string;
+  versions: ApiVersion[];
+  latest: ApiVersion;
+  erased: ApiErasure | null;
+}
+
+function groupRecords(data: RecordsData): RecordView[] {
+  const byRecord = new Map<string, ApiVersion[]>();
+  for (const v of data.versions) byRecord.set(v.recordId, [...(byRecord.get(v.recordId) ?? []), v]);
+  const erased = new Map(data.erasures.map((e) => [e.recordId, e]));
+  return [...byRecord].map(([recordId, versions]) => {
+    versions.sort((a, b) => a.version - b.version);
+    const latest = versions.at(-1)!;
+    return { recordId, resourceType: latest.resourceType, category: latest.category, versions, latest, erased: erased.get(recordId) ?? null };
+  });
+}
+
+function RecordsWorkspace({ address, keys }: { address: Address; keys: EncryptionKeyPair }) {
+  const queryClient = useQueryClient();
+  const records = useQuery({
+    queryKey: ['records', address.toLowerCase()],
+    queryFn: fetchRecords,
+    // While versions wait for the anchorer, look again every few seconds.
+    refetchInterval: (q) => (q.state.data?.versions.some((v) => !v.batchRoot) ? 3000 : false),
+  });
+  const grouped = useMemo(() => (records.data ? groupRecords(records.data) : []), [records.data]);
+  const latestKey = grouped.map((r) => r.latest.leafHash).join(',');
+  const plain = useQuery({
+    queryKey: ['records-plain', address.toLowerCase(), latestKey],
+    enabled: grouped.length > 0,
+    queryFn: async () => {
+      const out = new Map<string, { resource: FhirResource; description: ResourceDescription }>();
+      for (const r of grouped) {
+        if (r.erased) continue;
+        const resource = await decryptVersion(r.latest, keys);
+        out.set(r.recordId, { resource, description: describeResource(resource) });
+      }
+      return out;
+    },
+  });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ['records', address.toLowerCase()] });
+  const anchored = grouped.filter((r) => r.versions.every((v) => v.batchRoot)).length;
+
+  return (
+    <>
+      <UploadPanel address={address} keys={keys} onImported={refresh} />
+      <section className="panel" aria-labelledby="records-list">
+        <div className="panel-header">
+          <h2 id="records-list">Your records</h2>
+          {records.data && grouped.length > 0 ? <ExportButton data={records.data} address={address} keys={keys} /> : null}
+        </div>
+        {records.isPending ? <p role="status">Loading your records…</p> : null}
+        {records.error ? (
+          <p role="alert" className="error">
+            {describeError(records.error, { rpcUrl: '', stage: 'reading' })}
+          </p>
+        ) : null}
+        {records.data && grouped.length === 0 ? <p>No records yet. Upload FHIR files above.</p> : null}
+        {grouped.length > 0 ? (
+          <p data-testid="records-summary" role="status">
+            {grouped.length} records, {anchored} anchored on chain{plain.isPending ? ' · decrypting…' : ''}
+          </p>
+        ) : null}
+        {plain.error ? (
+          <p role="alert" className="error">
+            Decryption failed: {plain.error instanceof Error ? plain.error.message : String(plain.error)}
+          </p>
+        ) : null}
+        {CATEGORIES.map((category) => {
+          const inCategory = grouped.filter((r) => r.category === category);
+          if (inCategory.length === 0) return null;
+          return (
+            <section key={category} aria-labelledby={`cat-${category}`} className="record-category" data-testid={`category-${category}`}>
+              <h3 id={`cat-${category}`}>
+                {category.replace('-', ' ')} <span className="muted">({inCategory.length})</span>
+              </h3>
+              <ul className="record-list">
+                {inCategory.map((r) => (
+                  <RecordRow key={r.recordId} record={r} plain={plain.data?.get(r.recordId)} address={address} keys={keys} onChanged={refresh} />
+                ))}
+              </ul>
+            </section>
+          );
+        })}
+      </section>
+    </>
+  );
+}
+
+function UploadPanel({ address, keys, onImported }: { address: Address; keys: EncryptionKeyPair; onImported: () => void }) {
+  const inputId = useId();
+  const [files, setFiles] = useState<File[]>([]);
+  const [progress, setProgress] = useState<ImportProgress | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const running = progress !== null && progress.stage !== 'done';
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (files.length === 0) return;
+    setProblem(null);
+    try {
+      await importFiles(files, address, keys, setProgress);
+      onImported();
+    } catch (err) {
+      setProblem(err instanceof Error ? err.message : String(err));
+      setProgress((p) => (p ? { ...p, stage: 'done' } : p));
+    }
+  };
+
+  const stageText: Record<ImportProgress['stage'], string> = {
+    'loading-definitions': 'Loading the FHIR R4 definitions…',
+    validating: 'Validating…',
+    encrypting: 'Encrypting and storing…',
+    done: 'Done.',
+  };
+
+  return (
+    <section className="panel" aria-labelledby="upload-title">
+      <h2 id="upload-title">Upload FHIR files</h2>
+      <form onSubmit={submit} className="upload-form">
+        <label htmlFor={inputId}>FHIR R4 Bundles (.json) or Bulk Data NDJSON (.ndjson)</label>
+        <input id={inputId} type="file" multiple accept=".json,.ndjson,.jsonl,application/json,application/fhir+json" onChange={(e) => setFiles([...(e.target.files ?? [])])} />
+        <button type="submit" className="button button--primary" disabled={running || files.length === 0}>
+          {running ? 'Importing…' : 'Encrypt and upload'}
+        </button>
+      </form>
+      {progress ? (
+        <div data-testid="upload-progress" data-stage={progress.stage}>
+          <p role="status">
+            {stageText[progress.stage]} {progress.total > 0 ? `${progress.done} of ${progress.total} resources` : ''}
+          </p>
+          {progress.total > 0 ? <progress max={progress.total} value={progress.done} aria-label="Import progress" /> : null}
+          {progress.stage === 'done' ? (
+            <p data-testid="import-summary">
+              {progress.stored} stored, {progress.unchanged} already stored, {progress.errors.length} rejected.
+            </p>
+          ) : null}
+          {progress.errors.length > 0 ? (
+            <details open>
+              <summary>{progress.errors.length} resources were rejected (the others were stored)</summary>
+              <ul data-testid="import-errors">
+                {progress.errors.map((e) => (
+                  <li key={e.location}>
+                    <code>{e.location}</code>: {e.reason}
+                  </li>
+                ))}
+              </ul>
+            </details>
+          ) : null}
+        </div>
+      ) : null}
+      {problem ? (
+        <p role="alert" className="error">
+          {problem}
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+function ExportButton({ data, address, keys }: { data: RecordsData; address: Address; keys: EncryptionKeyPair }) {
+  const [state, setState] = useState<{ busy: boolean; url?: string; problem?: string }>({ busy: false });
+  const build = async () => {
+    setState({ busy: true });
+    try {
+      const blob = await exportZip(data, address, keys);
+      const url = URL.createObjectURL(blob);
+      setState({ busy: false, url });
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `consentry-records-${address.slice(2, 8).toLowerCase()}.zip`;
+      document.body.append(a);
+      a.click();
+      a.remove();
+    } catch (err) {
+      setState({ busy: false, problem: err instanceof Error ? err.message : String(err) });
+    }
+  };
+  return (
+    <div className="export">
+      <button type="button" className="button" onClick={build} disabled={state.busy} data-testid="export-button">
+        {state.busy ? 'Building the export…' : 'Download export (.zip)'}
+      </button>
+      {state.problem ? (
+        <p role="alert" className="error">
+          {state.problem}
+        </p>
+      ) : null}
+      <p className="muted small">Check it anywhere with <code>consentry verify &lt;file.zip&gt;</code>.</p>
+    </div>
+  );
+}
+
+type Mode = 'view' | 'history' | 'correct' | 'erase';
+
+function RecordRow({
+  record,
+  plain,
+  address,
+  keys,
+  onChanged,
+}: {
+  record: RecordView;
+  plain: { resource: FhirResource; description: ResourceDescription } | undefined;
+  address: Address;
+  keys: EncryptionKeyPair;
+  onChanged: () => void;
+}) {
+  const [mode, setMode] = useState<Mode>('view');
+  const anchored = record.versions.every((v) => v.batchRoot);
+  const title = record.erased ? `${record.resourceType} (erased)` : (plain?.description.title ?? record.resourceType);
+  return (
+    <li className="record" data-testid="record-row" data-record-id={record.recordId} data-category={record.category} data-erased={record.erased ? 'true' : 'false'}>
+      <div className="record-line">
+        <span className="record-title">{title}</span>
+        <span className="record-detail">{record.erased ? `Erased ${new Date(record.erased.erasedAt).toLocaleString()}: ${readNote(keys, record.erased.reason)}` : plain?.description.detail}</span>
+        <span className="record-date">{plain?.description.date.slice(0, 10)}</span>
+        <span className="badge" title={anchored ? 'Its hash is in a Merkle root anchored on chain' : 'Waiting for the anchorer'} data-testid="anchor-status">
+          {anchored ? 'anchored' : 'pending'}
+        </span>
+        <span className="badge">v{record.latest.version}</span>
+        <span className="record-actions">
+          <button type="button" className="link-button" aria-expanded={mode === 'history'} onClick={() => setMode(mode === 'history' ? 'view' : 'history')}>
+            History
+          </button>
+          {record.erased ? null : (
+            <>
+              <button type="button" className="link-button" aria-expanded={mode === 'correct'} onClick={() => setMode(mode === 'correct' ? 'view' : 'correct')}>
+                Correct
+              </button>
+              <button type="button" className="link-button danger" aria-expanded={mode === 'erase'} onClick={() => setMode(mode === 'erase' ? 'view' : 'erase')}>
+                Erase
+              </button>
+            </>
+          )}
+        </span>
+      </div>
+      {mode === 'history' ? <History record={record} keys={keys} /> : null}
+      {mode === 'correct' && plain ? (
+        <CorrectForm record={record} resource={plain.resource} address={address} keys={keys} onDone={() => (setMode('view'), onChanged())} />
+      ) : null}
+      {mode === 'erase' ? <EraseForm record={record} keys={keys} onDone={() => (setMode('view'), onChanged())} /> : null}
+    </li>
+  );
+}
+
+function History({ record, keys }: { record: RecordView; keys: EncryptionKeyPair }) {
+  const versions = useQuery({
+    queryKey: ['history', record.recordId, record.latest.leafHash, Boolean(record.erased)],
+    queryFn: async () =>
+      Promise.all(record.versions.map(async (v) => ({ v, resource: record.erased ? null : await decryptVersion(v, keys) }))),
+  });
+  return (
+    <div className="history" data-testid="record-history">
+      <h4>History</h4>
+      {versions.isPending ? <p role="status">Decrypting…</p> : null}
+      <ol>
+        {(versions.data ?? []).map(({ v, resource }) => (
+          <li key={v.leafHash} data-testid="history-version" data-version={v.version}>
+            <strong>Version {v.version}</strong> · {new Date(v.createdAt).toLocaleString()}
+            {v.reason ? <> · reason: {readNote(keys, v.reason)}</> : null} · {v.batchRoot ? `anchored under ${v.batchRoot.slice(0, 10)}…` : 'not anchored yet'}
+            {resource ? <pre className="fhir-json">{JSON.stringify(resource, null, 2)}</pre> : <p className="muted">Content erased: no key opens it.</p>}
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}
+
+function CorrectForm({
+  record,
+  resource,
+  address,
+  keys,
+  onDone,
+}: {
+  record: RecordView;
+  resource: FhirResource;
+  address: Address;
+  keys: EncryptionKeyPair;
+  onDone: () => void;
+}) {
+  const id = useId();
+  const [text, setText] = useState(JSON.stringify(resource, null, 2));
+  const [reason, setReason] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setProblem(null);
+    try {
+      await correctRecord(record.latest, text, reason, address, keys);
+      onDone();
+    } catch (err) {
+      setProblem(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="correct-form" onSubmit={submit} aria-label="Correct this record">
+      <p className="muted">A correction adds version {record.latest.version + 1}; every earlier version stays in the history.</p>
+      <label htmlFor={`${id}-json`}>Corrected FHIR resource (JSON)</label>
+      <textarea id={`${id}-json`} rows={12} value={text} onChange={(e) => setText(e.target.value)} spellCheck={false} />
+      <label htmlFor={`${id}-reason`}>Reason for the correction</label>
+      <input id={`${id}-reason`} type="text" value={reason} onChange={(e) => setReason(e.target.value)} required minLength={3} />
+      <button type="submit" className="button button--primary" disabled={busy}>
+        {busy ? 'Encrypting…' : 'Save correction'}
+      </button>
+      {problem ? (
+        <p role="alert" className="error">
+          {problem}
+        </p>
+      ) : null}
+    </form>
+  );
+}
+
+function EraseForm({ record, keys, onDone }: { record: RecordView; keys: EncryptionKeyPair; onDone: () => void }) {
+  const id = useId();
+  const [reason, setReason] = useState('');
+  const [sure, setSure] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setProblem(null);
+    try {
+      await eraseRecord(record.recordId, reason, keys);
+      onDone();
+    } catch (err) {
+      setProblem(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="erase-form" onSubmit={submit} aria-label="Erase this record">
+      <p>
+        Erasing destroys every copy of this record&apos;s data keys. Its content can never be read again, by you or
+        anyone; its anchored hash stays on chain so the history remains provable.
+      </p>
+      <label htmlFor={`${id}-reason`}>Reason for the erasure</label>
+      <input id={`${id}-reason`} type="text" value={reason} onChange={(e) => setReason(e.target.value)} required minLength={3} />
+      <label className="checkbox">
+        <input type="checkbox" checked={sure} onChange={(e) => setSure(e.target.checked)} /> I understand this cannot be undone
+      </label>
+      <button type="submit" className="button danger" disabled={busy || !sure}>
+        {busy ? 'Erasing…' : 'Erase permanently'}
+      </button>
+      {problem ? (
+        <p role="alert" className="error">
+          {problem}
+        </p>
+      ) : null}
+    </form>
+  );
+}
