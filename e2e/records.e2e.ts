@@ -6,7 +6,7 @@
  * page makes, the vault database and the blob store are searched for plaintext markers.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -18,7 +18,8 @@ import { deriveEncryptionKeyPair, keyDerivationTypedData } from '@consentry/sdk/
 import { toBase64 } from '@consentry/sdk/records/versions';
 import { synthesizeBundles } from '@consentry/sdk/synth/generate';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
-import { startStack, type Stack } from '../scripts/stack.ts';
+import type { Stack } from '../scripts/stack.ts';
+import { startE2eStack } from './support/stack.ts';
 import { gotoHydrated, launchChromium, withPage } from './support/browser.ts';
 
 const CHAIN_ID = 31337;
@@ -29,25 +30,7 @@ let workDir: string;
 const shotsDir = mkdtempSync(join(tmpdir(), 'consentry-e2e-shots-'));
 
 beforeAll(async () => {
-  if (!existsSync(join(REPO_ROOT, 'web', 'build', 'server', 'index.js'))) {
-    throw new Error('The web app is not built: run `npm run build -w @consentry/web` first (npm test does).');
-  }
-  workDir = mkdtempSync(join(tmpdir(), 'consentry-e2e-records-'));
-  stack = await startStack({
-    ephemeralPorts: true,
-    blockTime: 1,
-    env: {
-      RPC_URL: undefined,
-      SUBGRAPH_URL: undefined,
-      DATABASE_URL: undefined,
-      CHAIN_ID: String(CHAIN_ID),
-      DATA_DIR: join(workDir, 'data'),
-      DEPLOYMENTS_DIR: join(workDir, 'deployments'),
-      LOG_LEVEL: 'warn',
-      ANCHOR_INTERVAL_MS: '1000',
-    },
-    log: () => {},
-  });
+  ({ stack, workDir } = await startE2eStack({ ANCHOR_INTERVAL_MS: '1000' }));
   browser = await launchChromium();
 });
 

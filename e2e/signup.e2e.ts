@@ -3,7 +3,7 @@
  * PatientRegistry, the embedded indexer with its GraphQL endpoint, and the built web app.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -16,7 +16,8 @@ import { graphqlRequest } from '@consentry/sdk/graphql';
 import { deriveEncryptionKeyPair, keyDerivationTypedData, keyFingerprint } from '@consentry/sdk/keys';
 import { freePort } from '@consentry/sdk/net';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
-import { startStack, type Stack } from '../scripts/stack.ts';
+import type { Stack } from '../scripts/stack.ts';
+import { startE2eStack } from './support/stack.ts';
 import { gotoHydrated, launchChromium, PHONE, withPage } from './support/browser.ts';
 
 const CHAIN_ID = 31337;
@@ -56,25 +57,7 @@ async function recordStages(page: Page): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(REPO_ROOT, 'web', 'build', 'server', 'index.js'))) {
-    throw new Error('The web app is not built: run `npm run build -w @consentry/web` first (npm test does).');
-  }
-  workDir = mkdtempSync(join(tmpdir(), 'consentry-e2e-'));
-  stack = await startStack({
-    ephemeralPorts: true,
-    blockTime: 1,
-    // Our own chain, index and deployment record; never the developer's `.consentry/`.
-    env: {
-      RPC_URL: undefined,
-      SUBGRAPH_URL: undefined,
-      DATABASE_URL: undefined,
-      CHAIN_ID: String(CHAIN_ID),
-      DATA_DIR: join(workDir, 'data'),
-      DEPLOYMENTS_DIR: join(workDir, 'deployments'),
-      LOG_LEVEL: 'warn',
-    },
-    log: () => {},
-  });
+  ({ stack, workDir } = await startE2eStack());
   browser = await launchChromium();
 });
 

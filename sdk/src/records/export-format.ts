@@ -227,29 +227,41 @@ function anchorRef(v: ExportVersion, anchors: ReadonlyMap<string, ExportAnchor>)
   };
 }
 
-/** The bundle, recording where each record's entry sits in the bytes. */
-function writeBundle(entries: ReadonlyArray<{ recordId: string; current?: FhirResource }>, ranges: Map<string, z.infer<typeof range>>): Uint8Array {
+/** Text appended as UTF-8 bytes, knowing where each piece starts: for hashing parts of a file. */
+function byteWriter() {
   const encoder = new TextEncoder();
   const parts: Uint8Array[] = [];
   let offset = 0;
-  const push = (s: string) => {
-    const b = encoder.encode(s);
-    parts.push(b);
-    offset += b.length;
-    return b;
+  return {
+    push(s: string): Uint8Array {
+      const b = encoder.encode(s);
+      parts.push(b);
+      offset += b.length;
+      return b;
+    },
+    /** Appends `s` and records its range and hash under `id`. */
+    pushPart(id: string, s: string, ranges: Map<string, z.infer<typeof range>>): void {
+      const start = offset;
+      const b = this.push(s);
+      ranges.set(id, { start, end: offset, sha256: sha256(b) });
+    },
+    bytes: () => concat(parts, offset),
   };
-  push(`{"resourceType":"Bundle","type":"collection","timestamp":"${new Date().toISOString()}","entry":[\n`);
+}
+
+/** The bundle, recording where each record's entry sits in the bytes. */
+function writeBundle(entries: ReadonlyArray<{ recordId: string; current?: FhirResource }>, ranges: Map<string, z.infer<typeof range>>): Uint8Array {
+  const out = byteWriter();
+  out.push(`{"resourceType":"Bundle","type":"collection","timestamp":"${new Date().toISOString()}","entry":[\n`);
   let first = true;
   for (const e of entries) {
     if (!e.current) continue;
-    if (!first) push(',\n');
+    if (!first) out.push(',\n');
     first = false;
-    const start = offset;
-    const b = push(JSON.stringify({ fullUrl: `urn:consentry:record:${e.recordId}`, resource: e.current }));
-    ranges.set(e.recordId, { start, end: offset, sha256: sha256(b) });
+    out.pushPart(e.recordId, JSON.stringify({ fullUrl: `urn:consentry:record:${e.recordId}`, resource: e.current }), ranges);
   }
-  push('\n]}\n');
-  return concat(parts, offset);
+  out.push('\n]}\n');
+  return out.bytes();
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -261,15 +273,8 @@ function writeSummary(
   ranges: Map<string, z.infer<typeof range>>,
   note: (sealed: string | null) => string | null,
 ): Uint8Array {
-  const encoder = new TextEncoder();
-  const parts: Uint8Array[] = [];
-  let offset = 0;
-  const push = (s: string) => {
-    const b = encoder.encode(s);
-    parts.push(b);
-    offset += b.length;
-    return b;
-  };
+  const out = byteWriter();
+  const push = (s: string) => out.push(s);
   push(
     `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Health records · Consentry export</title>` +
       `<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}` +
@@ -283,19 +288,17 @@ function writeSummary(
     if (inCategory.length === 0) continue;
     push(`<h2>${escapeHtml(category.replace('-', ' '))}</h2>\n<table><thead><tr><th>Record</th><th>Value</th><th>Date</th><th>Versions</th></tr></thead><tbody>\n`);
     for (const e of inCategory) {
-      const start = offset;
       const erased = erasures.get(e.recordId);
       const d = e.current ? describeResource(e.current) : undefined;
       const row = d
         ? `<tr><td>${escapeHtml(d.title)} <span class="muted">(${escapeHtml(e.resourceType)})</span></td><td>${escapeHtml(d.detail)}</td><td>${escapeHtml(d.date)}</td><td>${e.versions.length}</td></tr>\n`
         : `<tr><td>${escapeHtml(e.resourceType)} <span class="muted">erased ${escapeHtml(new Date(erased!.erasedAt).toISOString())}: ${escapeHtml(note(erased!.reason) ?? '')}</span></td><td></td><td></td><td>${e.versions.length}</td></tr>\n`;
-      const b = push(row);
-      ranges.set(e.recordId, { start, end: offset, sha256: sha256(b) });
+      out.pushPart(e.recordId, row, ranges);
     }
     push('</tbody></table>\n');
   }
   push('</body></html>\n');
-  return concat(parts, offset);
+  return out.bytes();
 }
 
 function concat(parts: Uint8Array[], length: number): Uint8Array {

@@ -371,6 +371,30 @@ function History({ record, keys }: { record: RecordView; keys: EncryptionKeyPair
   );
 }
 
+/** A form's submit handler with its busy state and the failure in words. */
+function useSubmit(action: () => Promise<void>) {
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setProblem(null);
+    try {
+      await action();
+    } catch (err) {
+      setProblem(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const alert = problem ? (
+    <p role="alert" className="error">
+      {problem}
+    </p>
+  ) : null;
+  return { busy, submit, alert };
+}
+
 function CorrectForm({
   record,
   resource,
@@ -387,21 +411,10 @@ function CorrectForm({
   const id = useId();
   const [text, setText] = useState(JSON.stringify(resource, null, 2));
   const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | null>(null);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setProblem(null);
-    try {
-      await correctRecord(record.latest, text, reason, address, keys);
-      onDone();
-    } catch (err) {
-      setProblem(err instanceof Error ? err.message : String(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, submit, alert } = useSubmit(async () => {
+    await correctRecord(record.latest, text, reason, address, keys);
+    onDone();
+  });
   return (
     <form className="correct-form" onSubmit={submit} aria-label="Correct this record">
       <p className="muted">A correction adds version {record.latest.version + 1}; every earlier version stays in the history.</p>
@@ -412,11 +425,7 @@ function CorrectForm({
       <button type="submit" className="button button--primary" disabled={busy}>
         {busy ? 'Encrypting…' : 'Save correction'}
       </button>
-      {problem ? (
-        <p role="alert" className="error">
-          {problem}
-        </p>
-      ) : null}
+      {alert}
     </form>
   );
 }
@@ -425,21 +434,10 @@ function EraseForm({ record, keys, onDone }: { record: RecordView; keys: Encrypt
   const id = useId();
   const [reason, setReason] = useState('');
   const [sure, setSure] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | null>(null);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setProblem(null);
-    try {
-      await eraseRecord(record.recordId, reason, keys);
-      onDone();
-    } catch (err) {
-      setProblem(err instanceof Error ? err.message : String(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, submit, alert } = useSubmit(async () => {
+    await eraseRecord(record.recordId, reason, keys);
+    onDone();
+  });
   return (
     <form className="erase-form" onSubmit={submit} aria-label="Erase this record">
       <p>
@@ -454,11 +452,7 @@ function EraseForm({ record, keys, onDone }: { record: RecordView; keys: Encrypt
       <button type="submit" className="button danger" disabled={busy || !sure}>
         {busy ? 'Erasing…' : 'Erase permanently'}
       </button>
-      {problem ? (
-        <p role="alert" className="error">
-          {problem}
-        </p>
-      ) : null}
+      {alert}
     </form>
   );
 }

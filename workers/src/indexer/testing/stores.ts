@@ -85,6 +85,17 @@ function pgliteKind(): StoreKind {
   };
 }
 
+/** Drops test schemas (and everything in them) from a PostgreSQL server. */
+export async function dropSchemas(url: string, schemas: readonly string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
 function postgresKind(url: string): StoreKind {
   const schemas: string[] = [];
   const dirs = tempDirs();
@@ -99,13 +110,7 @@ function postgresKind(url: string): StoreKind {
     childEnv: async () => ({ DATA_DIR: dirs.make('consentry-data-'), DATABASE_URL: url, INDEXER_DATABASE_SCHEMA: fresh() }),
     async cleanup() {
       dirs.remove();
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        for (const s of schemas.splice(0)) await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-      } finally {
-        await client.end();
-      }
+      await dropSchemas(url, schemas.splice(0));
     },
   };
 }

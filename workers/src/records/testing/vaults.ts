@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import { dropSchemas } from '../../indexer/testing/stores.ts';
 import { Vault } from '../vault.ts';
 
 export interface VaultKind {
@@ -43,13 +43,7 @@ export function vaultKinds(): VaultKind[] {
       childEnv: () => ({ DATA_DIR: temp(), DATABASE_URL: url, VAULT_DATABASE_SCHEMA: fresh() }),
       async cleanup() {
         removeDirs();
-        const client = new pg.Client({ connectionString: url });
-        await client.connect();
-        try {
-          for (const s of schemas.splice(0)) await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-        } finally {
-          await client.end();
-        }
+        await dropSchemas(url, schemas.splice(0));
       },
     });
   }
