@@ -151,6 +151,10 @@ describe('My records in Chromium', () => {
       expect(verify.status, verify.stderr).toBe(0);
       expect(verify.stdout).toMatch(new RegExp(`verify: OK · ${valid} records, ${valid + 1} versions, ${valid + 1} with valid inclusion proofs, \\d+ root\\(s\\) confirmed on chain`));
 
+      // At phone width nothing spills sideways, history open and all.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+
       // Nothing the page sent carried plaintext or the key.
       expect(sent.filter((r) => r.startsWith('POST') && r.includes('/api/records')).length).toBeGreaterThanOrEqual(2);
       for (const r of sent) {

@@ -241,7 +241,9 @@ function UploadPanel({ address, keys, onImported }: { address: Address; keys: En
           ) : null}
           {progress.errors.length > 0 ? (
             <details open>
-              <summary>{progress.errors.length} resources were rejected (the others were stored)</summary>
+              <summary>
+                {progress.errors.length === 1 ? '1 resource was' : `${progress.errors.length} resources were`} rejected (the others were stored)
+              </summary>
               <ul data-testid="import-errors">
                 {progress.errors.map((e) => (
                   <li key={e.location}>
