@@ -76,6 +76,18 @@ describe.each(vaultKinds())('records on $name', (kind) => {
     expect((await service.read(recordId, 1)).resource).toEqual(input[3]);
   });
 
+  it('gives a resource repeated in one import (same or changed, across chunks) exactly the versions of one-at-a-time imports', async () => {
+    const base = { resourceType: 'Observation', id: `repeat-${kind.name}`, status: 'final', code: { text: 'Weight' } } as FhirResource;
+    const filler = resources(`filler-${kind.name}`, 40).slice(0, 600); // pushes the repeats into another chunk
+    const changed = { ...base, status: 'amended' } as FhirResource;
+    const result = await service.importResources([base, base, ...filler, base, changed]);
+    expect(result).toMatchObject({ stored: 2 + filler.length, changed: 1, unchanged: 2 });
+    const recordId = recordIdFor(account.address, 'Observation', `repeat-${kind.name}`);
+    const history = await service.history(recordId);
+    expect(history.map((h) => h.version)).toEqual([1, 2]);
+    expect((await service.read(recordId)).resource).toEqual(changed);
+  });
+
   it('stores only ciphertext and sealed keys: no plaintext marker reaches the vault or the blob store', async () => {
     const marker = `plaintext-marker-${kind.name}-4f1c`;
     const resource = { resourceType: 'Observation', id: `marker-${kind.name}`, status: 'final', code: { text: marker } } as FhirResource;

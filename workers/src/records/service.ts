@@ -98,29 +98,34 @@ export class RecordsService {
     return openNote(this.#noteKey, sealed);
   }
 
-  /** Imports validated resources; `onProgress` is called after every chunk. */
+  /**
+   * Imports validated resources; `onProgress` is called after every chunk. A chunk is encrypted
+   * while the previous one's ciphertexts are being fsynced and its rows committed, so the CPU work
+   * and the disk overlap; versions are decided against what is stored plus what this import has
+   * already prepared, so a resource that appears twice (or changes) within one import still gets
+   * exactly the versions it would get one chunk at a time.
+   */
   async importResources(resources: readonly FhirResource[], onProgress?: (p: ImportProgress) => void): Promise<ImportResult> {
     const result: ImportResult = { done: 0, total: resources.length, stored: 0, unchanged: 0, skippedErased: 0, changed: 0 };
     const erased = await this.#vault.erasures(this.patient);
+    const prepared = new Map<string, { version: number; leafHash: string; contentTag: string }>();
+    let storing: Promise<void> = Promise.resolve();
     for (let first = 0; first < resources.length; first += IMPORT_CHUNK) {
       const chunk = resources.slice(first, first + IMPORT_CHUNK);
       const ids = chunk.map((r) => recordIdFor(this.patient, r.resourceType, String(r.id)));
-      const latest = await this.#vault.latest(this.patient, ids);
-      const pending = new Map<string, Promise<VersionRecord>>();
+      const stored = await this.#vault.latest(this.patient, ids.filter((id) => !prepared.has(id)));
       const collected = createCollectingStore();
-      chunk.forEach((resource, i) => {
+      const rows: VersionRecord[] = [];
+      for (const [i, resource] of chunk.entries()) {
         const recordId = ids[i]!;
         const canonical = canonicalJson(resource);
         const tag = contentTag(this.#tagKey, canonical);
-        const decision = decideVersion(latest.get(recordId), erased.has(recordId), tag);
-        if (decision.kind === 'unchanged') return void result.unchanged++;
-        if (decision.kind === 'erased') return void result.skippedErased++;
-        // The same resource twice in one chunk: the later one wins only if it differs.
-        if (pending.has(recordId)) return void result.unchanged++;
-        if (decision.kind === 'changed') result.changed++;
-        pending.set(
-          recordId,
-          writeVersion({
+        const decision = decideVersion(prepared.get(recordId) ?? stored.get(recordId), erased.has(recordId), tag);
+        if (decision.kind === 'unchanged') result.unchanged++;
+        else if (decision.kind === 'erased') result.skippedErased++;
+        else {
+          if (decision.kind === 'changed') result.changed++;
+          const row = await writeVersion({
             resource,
             patient: this.patient,
             seal: this.#seal,
@@ -131,16 +136,23 @@ export class RecordsService {
             reason: decision.kind === 'changed' ? sealNote(this.#noteKey, 'Imported again with different content') : null,
             canonical,
             recordId,
-          }),
-        );
-      });
-      const rows = await Promise.all(pending.values());
-      // The chunk's ciphertexts in one batch (fsynced), then its rows, all of them or none.
-      await this.#blobs.putMany(collected.drain().map((b) => b.bytes));
-      result.stored += await this.#vault.insertVersions(rows);
-      result.done += chunk.length;
-      onProgress?.({ ...result });
+          });
+          rows.push(row);
+          prepared.set(recordId, row);
+        }
+      }
+      const blobs = collected.drain().map((b) => b.bytes);
+      await storing; // the previous chunk is on disk before this one is written after it
+      storing = (async () => {
+        // The chunk's ciphertexts in one batch (fsynced), then its rows, all of them or none.
+        await this.#blobs.putMany(blobs);
+        result.stored += await this.#vault.insertVersions(rows);
+        result.done += chunk.length;
+        onProgress?.({ ...result });
+      })();
+      storing.catch(() => undefined); // awaited below or on the next chunk
     }
+    await storing;
     return result;
   }
 
@@ -238,6 +250,10 @@ export interface AnchorPendingOptions {
 export async function anchorPending(opts: AnchorPendingOptions): Promise<{ batches: number; versions: number }> {
   const maxBatch = opts.maxBatch ?? 1024;
   const contract = opts.deployment.contracts.RecordAnchor?.address;
+  // Counted as batches land: the anchorer also flushes by itself whenever maxBatch leaves wait.
+  let batches = 0;
+  let versions = 0;
+  const attempted = new Set<string>();
   const anchorer = createAnchorer({
     rpcUrl: opts.rpcUrl,
     privateKey: opts.privateKey,
@@ -260,19 +276,22 @@ export async function anchorPending(opts: AnchorPendingOptions): Promise<{ batch
         },
         batch.leaves.map((leaf, i) => ({ leafHash: leafHash(leaf), proof: batch.proofs[i]! })),
       );
+      batches++;
+      versions += batch.leaves.length;
       opts.onBatch?.({ root: batch.root, leaves: batch.leaves.length, txHash: batch.txHash });
     },
   });
-  let batches = 0;
-  let versions = 0;
   try {
     for (;;) {
       const rows = await opts.vault.pending(maxBatch, opts.patient);
       if (rows.length === 0) break;
+      // A version still pending after its batch landed means its stored leaf hash does not match
+      // its fields: stop rather than anchor the same batch forever.
+      const stuck = rows.find((r) => attempted.has(r.leafHash));
+      if (stuck) throw new ConsentryError('ANCHOR_NOT_RECORDED', `Version ${stuck.version} of record ${stuck.recordId} was anchored but its proof could not be stored: its leaf hash does not match its fields`);
+      for (const r of rows) attempted.add(r.leafHash);
       for (const row of rows) anchorer.enqueue(leafOf(row));
-      const done = await anchorer.flush();
-      batches += done.length;
-      versions += rows.length;
+      await anchorer.flush();
     }
   } finally {
     await anchorer.stop();
