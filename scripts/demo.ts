@@ -1,8 +1,17 @@
-/** `npm run demo`: registers a few development accounts as patients, as the web app would. */
+/**
+ * `npm run demo`: registers a few development accounts as patients, as the web app would, and
+ * gives each a synthetic medical history in their encrypted records (idempotent: a second run
+ * stores nothing new). The anchor worker anchors them within seconds.
+ */
 import { patientRegistryAbi } from '@consentry/sdk/abi/generated';
 import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
 import { deriveEncryptionKeyPair, keyDerivationTypedData, keyFingerprint } from '@consentry/sdk/keys';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
+import { blobStoreFromEnv } from '@consentry/sdk/blobs/from-env';
+import type { FhirResource } from '@consentry/sdk/records/fhir-types';
+import { synthesizeBundles } from '@consentry/sdk/synth/generate';
+import { RecordsService } from '../workers/src/records/service.ts';
+import { Vault } from '../workers/src/records/vault.ts';
 import type { Stack } from './stack.ts';
 
 /** Demo patients: anvil accounts 7..9, leaving 1..6 free to sign up by hand in the app. */
@@ -15,6 +24,19 @@ export async function seedDemo(stack: Stack, log: (l: string) => void): Promise<
   }
   const client = publicClientFor(stack.rpcUrl, stack.config.CHAIN_ID);
   const registry = stack.deployment.contracts.PatientRegistry.address;
+  const vault = await Vault.open(stack.config.DATABASE_URL ? { databaseUrl: stack.config.DATABASE_URL } : { dataDir: stack.config.DATA_DIR });
+  const blobs = await blobStoreFromEnv({ ...stack.env, DATA_DIR: stack.config.DATA_DIR });
+  try {
+    for (const [i, { privateKey, address }] of DEMO_ACCOUNTS.entries()) {
+      const wallet = walletClientFor(stack.rpcUrl, stack.config.CHAIN_ID, privateKey);
+      const keys = deriveEncryptionKeyPair(await wallet.signTypedData(keyDerivationTypedData(stack.config.CHAIN_ID)));
+      const history = synthesizeBundles({ patients: 1, seed: `demo/${i}` })[0]!.entry.map((e) => e.resource as FhirResource);
+      const result = await new RecordsService({ vault, blobs, patient: address, keys }).importResources(history);
+      log(`demo: ${address} has ${history.length} synthetic records (${result.stored} new)`);
+    }
+  } finally {
+    await vault.close();
+  }
   for (const { privateKey, address } of DEMO_ACCOUNTS) {
     const already = await client.readContract({ address: registry, abi: patientRegistryAbi, functionName: 'isRegistered', args: [address] });
     if (already) {

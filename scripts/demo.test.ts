@@ -1,0 +1,52 @@
+// `npm run demo` seeds the running stack: three registered patients, each with an encrypted
+// synthetic history that the anchor worker then anchors; a second run adds nothing.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { patientRegistryAbi } from '@consentry/sdk/abi/generated';
+import { publicClientFor } from '@consentry/sdk/clients';
+import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
+import { Vault } from '../workers/src/records/vault.ts';
+import { seedDemo } from './demo.ts';
+import { startStack, type Stack } from './stack.ts';
+
+describe('npm run demo', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'consentry-demo-'));
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      ephemeralPorts: true,
+      env: { RPC_URL: '', SUBGRAPH_URL: '', DATABASE_URL: '', CHAIN_ID: '31337', DATA_DIR: join(dir, 'data'), DEPLOYMENTS_DIR: join(dir, 'deployments'), LOG_LEVEL: 'warn', ANCHOR_INTERVAL_MS: '500' },
+      log: () => {},
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('registers three patients with anchored synthetic records, and a second run adds nothing', async () => {
+    const lines: string[] = [];
+    await seedDemo(stack, (l) => lines.push(l));
+    const client = publicClientFor(stack.rpcUrl, 31337);
+    for (const { address } of ANVIL_ACCOUNTS.slice(7, 10)) {
+      expect(await client.readContract({ address: stack.deployment.contracts.PatientRegistry.address, abi: patientRegistryAbi, functionName: 'isRegistered', args: [address] })).toBe(true);
+    }
+    expect(lines.filter((l) => /has \d+ synthetic records \((\d+) new\)/.test(l))).toHaveLength(3);
+    const vault = await Vault.open({ dataDir: join(dir, 'data') });
+    try {
+      const patient = ANVIL_ACCOUNTS[7]!.address;
+      const count = (await vault.versions(patient)).length;
+      expect(count).toBeGreaterThan(5);
+      await expect.poll(async () => (await vault.pending(1000)).length, { timeout: 30_000 }).toBe(0);
+      const again: string[] = [];
+      await seedDemo(stack, (l) => again.push(l));
+      expect(again.filter((l) => l.includes('(0 new)'))).toHaveLength(3);
+      expect(again.filter((l) => l.includes('already registered'))).toHaveLength(3);
+      expect((await vault.versions(patient)).length).toBe(count);
+    } finally {
+      await vault.close();
+    }
+  }, 120_000);
+});
