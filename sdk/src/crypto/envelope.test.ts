@@ -132,3 +132,22 @@ describe('createKeySealer / createKeyOpener (batched key agreement)', () => {
     expect(() => open(flip(sealed[5]!, 60))).toThrowError(DecryptionError);
   });
 });
+
+describe('associated data on sealed keys', () => {
+  it('binds the given bytes: same length and format, opens only with the same bytes', () => {
+    const { dek } = encryptRecord({ ...ctx, plaintext });
+    const ad = new TextEncoder().encode('header');
+    const sealed = createKeySealer(patient.publicKey)(dek, ad);
+    expect(sealed.length).toBe(105);
+    const open = createKeyOpener(patient.secretKey);
+    expect(open(sealed, ad)).toEqual(dek);
+    expect(() => open(sealed)).toThrowError(DecryptionError);
+    expect(() => open(sealed, flip(ad, 0))).toThrowError(DecryptionError);
+    // No associated data and empty associated data are the same (the patient's format is unchanged).
+    expect(open(sealKey(dek, patient.publicKey), new Uint8Array(0))).toEqual(dek);
+  });
+
+  it('seals only 32-byte data keys', () => {
+    expect(() => sealKey(new Uint8Array(33), patient.publicKey)).toThrowError(/32 bytes/);
+  });
+});

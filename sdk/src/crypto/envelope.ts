@@ -128,13 +128,20 @@ function sealingKey(shared: Uint8Array, ephemeralPublic: Uint8Array, recipientPu
  * seals under one ephemeral key; every seal still has its own random nonce and carries its
  * ephemeral public key, so each sealed key opens on its own. Reusing an ephemeral key for one
  * recipient reveals nothing more: the AEAD key is as secret as before, and nonces never repeat.
+ * Optional associated data is authenticated with the key (not carried: the opener must give the same
+ * bytes); with none, the format is exactly the patient's sealed key. Committee shares use it to bind
+ * their header (member, epoch, threshold, record) to the sealed share (see shares.ts).
  */
-export function createKeySealer(recipientPublicKey: Uint8Array, { batch = 256 }: { batch?: number } = {}): (dek: Uint8Array) => Uint8Array {
+export function createKeySealer(
+  recipientPublicKey: Uint8Array,
+  { batch = 256 }: { batch?: number } = {},
+): (dek: Uint8Array, associatedData?: Uint8Array) => Uint8Array {
   if (recipientPublicKey.length !== 32) throw new RangeError('An X25519 public key is 32 bytes');
   let ephemeralPublic: Uint8Array = new Uint8Array(0);
   let key: Uint8Array = new Uint8Array(0);
   let used = batch;
-  return (dek) => {
+  return (dek, associatedData) => {
+    if (dek.length !== KEY_BYTES) throw new RangeError(`A data key is ${KEY_BYTES} bytes (got ${dek.length})`);
     if (used >= batch) {
       const ephemeralSecret = random(32);
       ephemeralPublic = x25519.getPublicKey(ephemeralSecret);
@@ -149,7 +156,7 @@ export function createKeySealer(recipientPublicKey: Uint8Array, { batch = 256 }:
     }
     used++;
     const nonce = random(NONCE_BYTES);
-    const body = xchacha20poly1305(key, nonce).encrypt(dek);
+    const body = xchacha20poly1305(key, nonce, associatedData).encrypt(dek);
     const sealed = new Uint8Array(1 + 32 + NONCE_BYTES + body.length);
     sealed[0] = FORMAT_V1;
     sealed.set(ephemeralPublic, 1);
@@ -166,9 +173,10 @@ export function sealKey(dek: Uint8Array, recipientPublicKey: Uint8Array): Uint8A
 
 /**
  * An opener for one recipient: opens sealed DEKs with the recipient's X25519 secret key, doing the
- * key agreement once per distinct ephemeral key (see createKeySealer).
+ * key agreement once per distinct ephemeral key (see createKeySealer). Associated data, if the key
+ * was sealed with some, must be given again, byte for byte.
  */
-export function createKeyOpener(recipientSecretKey: Uint8Array): (sealed: Uint8Array) => Uint8Array {
+export function createKeyOpener(recipientSecretKey: Uint8Array): (sealed: Uint8Array, associatedData?: Uint8Array) => Uint8Array {
   const recipientPublic = x25519.getPublicKey(recipientSecretKey);
   const keys = new Map<string, Uint8Array>();
   const keyFor = (ephemeralPublic: Uint8Array): Uint8Array => {
@@ -187,13 +195,15 @@ export function createKeyOpener(recipientSecretKey: Uint8Array): (sealed: Uint8A
     }
     return key;
   };
-  return (sealed) => {
+  return (sealed, associatedData) => {
     if (sealed.length !== 1 + 32 + NONCE_BYTES + KEY_BYTES + TAG_BYTES || sealed[0] !== FORMAT_V1) {
       throw new DecryptionError('The sealed data key is truncated or not in a known format');
     }
     const key = keyFor(sealed.subarray(1, 33));
     try {
-      return xchacha20poly1305(key, sealed.subarray(33, 33 + NONCE_BYTES)).decrypt(sealed.subarray(33 + NONCE_BYTES));
+      return xchacha20poly1305(key, sealed.subarray(33, 33 + NONCE_BYTES), associatedData).decrypt(
+        sealed.subarray(33 + NONCE_BYTES),
+      );
     } catch (cause) {
       throw new DecryptionError('The sealed data key does not open with this key: wrong key, or the sealed key was altered', {
         cause,
