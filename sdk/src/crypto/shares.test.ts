@@ -2,6 +2,7 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { bytesToHex } from 'viem';
 import { describe, expect, it } from 'vitest';
+import { ANVIL_ACCOUNTS } from '../testing/anvil.ts';
 import { createKeyOpener, createKeySealer, DecryptionError, decryptRecord, encryptRecord } from './envelope.ts';
 import {
   combineShares,
@@ -27,21 +28,23 @@ import {
 } from './shares.ts';
 
 interface TestMember {
-  index: number;
+  id: string;
   publicKey: Uint8Array;
   secretKey: Uint8Array;
 }
-const newMember = (index: number): TestMember => {
+// Members are known by their account address, as ReleaseCommittee lists them.
+const newMember = (n: number): TestMember => {
   const secretKey = randomBytes(32);
-  return { index, secretKey, publicKey: x25519.getPublicKey(secretKey) };
+  return { id: ANVIL_ACCOUNTS[n]?.address ?? `member-${n}`, secretKey, publicKey: x25519.getPublicKey(secretKey) };
 };
 const members = [0, 1, 2, 3, 4].map(newMember);
 const committee: Committee = { epoch: 7, threshold: 3, members };
 const record = { recordId: '0x' + 'ab'.repeat(32), version: 1 };
-const secretOf = new Map(members.map((m) => [m.index, m.secretKey]));
+const ids = members.map((m) => m.id);
+const secretOf = new Map(members.map((m) => [m.id, m.secretKey]));
 
-const openAll = (shares: SealedShare[], keys: Map<number, Uint8Array> = secretOf): OpenedShare[] =>
-  shares.map((s) => openShare(s.sealed, keys.get(s.memberIndex)!));
+const openAll = (shares: SealedShare[], keys: Map<string, Uint8Array> = secretOf): OpenedShare[] =>
+  shares.map((s) => openShare(s.sealed, keys.get(s.memberId)!));
 const flip = (bytes: Uint8Array, index: number) => {
   const copy = bytes.slice();
   copy[index] = copy[index]! ^ 0x01;
@@ -67,11 +70,11 @@ describe('splitDataKey / openShare / combineShares (3-of-5)', () => {
   it('every 3-, 4- and 5-member subset recovers the data key, in any order', async () => {
     const dek = randomBytes(32);
     const opened = openAll(await splitDataKey(dek, committee, record));
-    expect(opened.map((s) => s.memberIndex)).toEqual([0, 1, 2, 3, 4]);
+    expect(opened.map((s) => s.memberId)).toEqual(ids);
     let tried = 0;
     for (const size of [3, 4, 5]) {
       for (const subset of subsets(opened, size)) {
-        expect(bytesToHex(await combineShares(shuffled(subset), { threshold: 3, epoch: 7, record })), `members ${subset.map((s) => s.memberIndex)}`).toBe(
+        expect(bytesToHex(await combineShares(shuffled(subset), { threshold: 3, epoch: 7, record })), `members ${subset.map((s) => s.memberId)}`).toBe(
           bytesToHex(dek),
         );
         tried++;
@@ -85,12 +88,12 @@ describe('splitDataKey / openShare / combineShares (3-of-5)', () => {
     const pairs = subsets(opened, 2);
     expect(pairs).toHaveLength(10);
     for (const pair of pairs) {
-      const present = pair.map((s) => s.memberIndex);
-      const error = await combineShares(pair, { threshold: 3, members: [0, 1, 2, 3, 4] }).catch((e: unknown) => e);
+      const present = pair.map((s) => s.memberId);
+      const error = await combineShares(pair, { threshold: 3, members: ids }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(CommitteeUnavailableError);
       const { missing, code, message } = error as CommitteeUnavailableError;
       expect(code).toBe('COMMITTEE_UNAVAILABLE');
-      expect(missing).toEqual([0, 1, 2, 3, 4].filter((m) => !present.includes(m)));
+      expect(missing).toEqual(ids.filter((m) => !present.includes(m)));
       expect(message).toBe(`Committee unavailable: 2 of the 3 shares needed; no share from members ${missing.join(', ')}`);
     }
     await expect(combineShares(opened.slice(0, 2), { threshold: 3 })).rejects.toThrowError(/^Committee unavailable: 2 of the 3 shares needed$/);
@@ -102,7 +105,7 @@ describe('splitDataKey / openShare / combineShares (3-of-5)', () => {
     for (const [i, s] of shares.entries()) {
       const header = readShareHeader(s.sealed);
       expect(s.sealed.length).toBe(header.headerLength + 105);
-      expect(header).toMatchObject({ epoch: 7, threshold: 3, committeeSize: 5, memberIndex: i, ...record });
+      expect(header).toMatchObject({ epoch: 7, threshold: 3, committeeSize: 5, memberId: ids[i], ...record });
       expect(bytesToHex(header.memberPublicKey)).toBe(bytesToHex(members[i]!.publicKey));
     }
     // Shamir x-coordinates are distinct; the split id and commitment are shared.
@@ -115,7 +118,7 @@ describe('splitDataKey / openShare / combineShares (3-of-5)', () => {
     const shares = await splitDataKey(randomBytes(32), committee, record);
     let flips = 0;
     for (const s of shares) {
-      const open = createShareOpener(secretOf.get(s.memberIndex)!);
+      const open = createShareOpener(secretOf.get(s.memberId)!);
       for (let i = 0; i < s.sealed.length; i++) {
         const error = (() => {
           try {
@@ -124,8 +127,8 @@ describe('splitDataKey / openShare / combineShares (3-of-5)', () => {
             return e;
           }
         })();
-        // Bytes 9–40 name the member's key: a change there reads as "not sealed to this key".
-        expect(error, `share of member ${s.memberIndex}, byte ${i}`).toBeInstanceOf(i >= 9 && i < 41 ? WrongMemberKeyError : TamperedShareError);
+        // Bytes 12–43 name the member's key: a change there reads as "not sealed to this key".
+        expect(error, `share of member ${s.memberId}, byte ${i}`).toBeInstanceOf(i >= 12 && i < 44 ? WrongMemberKeyError : TamperedShareError);
         flips++;
       }
       expect(() => open(s.sealed.subarray(0, s.sealed.length - 1))).toThrowError(/truncated/);
@@ -137,17 +140,17 @@ describe('splitDataKey / openShare / combineShares (3-of-5)', () => {
   it("a share opened with another member's key fails, naming the member it is for", async () => {
     const shares = await splitDataKey(randomBytes(32), committee, record);
     for (const s of shares) {
-      for (const m of members.filter((m) => m.index !== s.memberIndex)) {
+      for (const m of members.filter((m) => m.id !== s.memberId)) {
         expect(() => openShare(s.sealed, m.secretKey)).toThrowError(WrongMemberKeyError);
       }
     }
     expect(() => openShare(shares[2]!.sealed, members[3]!.secretKey)).toThrowError(
-      "This share is sealed to committee member 2; the key given is not that member's",
+      `This share is sealed to committee member ${ids[2]}; the key given is not that member's`,
     );
     // An outsider who rewrites the header to name its own key still cannot open the share.
     const outsider = newMember(9);
     const forged = shares[2]!.sealed.slice();
-    forged.set(outsider.publicKey, 9);
+    forged.set(outsider.publicKey, 12);
     expect(() => openShare(forged, outsider.secretKey)).toThrowError(TamperedShareError);
   });
 
@@ -182,10 +185,10 @@ describe('splitDataKey / openShare / combineShares (3-of-5)', () => {
     const dek = randomBytes(32);
     await expect(splitDataKey(dek, { ...committee, threshold: 0 }, record)).rejects.toThrowError(RangeError);
     await expect(splitDataKey(dek, { ...committee, threshold: 6 }, record)).rejects.toThrowError(/committee size 5/);
-    await expect(splitDataKey(dek, { ...committee, threshold: 2, members: [members[0]!, { ...members[1]!, index: 0 }] }, record)).rejects.toThrowError(
+    await expect(splitDataKey(dek, { ...committee, threshold: 2, members: [members[0]!, { ...members[1]!, id: ids[0]! }] }, record)).rejects.toThrowError(
       /appears twice/,
     );
-    await expect(splitDataKey(dek, { ...committee, threshold: 2, members: [members[0]!, { ...members[0]!, index: 1 }] }, record)).rejects.toThrowError(
+    await expect(splitDataKey(dek, { ...committee, threshold: 2, members: [members[0]!, { ...members[0]!, id: ids[1]! }] }, record)).rejects.toThrowError(
       /same key/,
     );
     await expect(splitDataKey(dek.subarray(0, 16), committee, record)).rejects.toThrowError(/32 bytes/);
@@ -197,8 +200,8 @@ describe('splitDataKey / openShare / combineShares (3-of-5)', () => {
     expect(new ShareMismatchError('x').code).toBe('SHARE_MISMATCH');
     expect(new StaleShareError(1, 2).code).toBe('SHARE_STALE_EPOCH');
     expect(new TamperedShareError('x').code).toBe('SHARE_TAMPERED');
-    expect(new WrongMemberKeyError(1).code).toBe('SHARE_WRONG_MEMBER');
-    expect(new WrongMemberKeyError(1)).toBeInstanceOf(ShareError);
+    expect(new WrongMemberKeyError('m').code).toBe('SHARE_WRONG_MEMBER');
+    expect(new WrongMemberKeyError('m')).toBeInstanceOf(ShareError);
   });
 });
 
@@ -223,7 +226,7 @@ describe('with the envelope formats', () => {
     const ad = new Uint8Array([...new TextEncoder().encode('consentry/share/v1'), ...shares[1]!.sealed.subarray(0, headerLength)]);
     const open = createKeyOpener(members[1]!.secretKey);
     expect(bytesToHex(open(inner, ad))).toBe(bytesToHex(openShare(shares[1]!.sealed, members[1]!.secretKey).y));
-    expect(header.memberIndex).toBe(1);
+    expect(header.memberId).toBe(ids[1]);
     // Without the header, or with another member's header, the same sealed bytes do not open.
     expect(() => open(inner)).toThrowError(DecryptionError);
     const otherHeader = shares[2]!.sealed.subarray(0, readShareHeader(shares[2]!.sealed).headerLength);
@@ -235,13 +238,13 @@ describe('re-sharing when the committee changes', () => {
   // Epoch 8: member 4 leaves, member 5 joins.
   const newMembers = [...members.slice(0, 4), newMember(5)];
   const next: Committee = { epoch: 8, threshold: 3, members: newMembers };
-  const nextSecrets = new Map(newMembers.map((m) => [m.index, m.secretKey]));
+  const nextSecrets = new Map(newMembers.map((m) => [m.id, m.secretKey]));
 
   it('after re-sharing, the new shares recover the key and the old epoch is refused', async () => {
     const dek = randomBytes(32);
     const old = openAll(await splitDataKey(dek, committee, record));
     const fresh = openAll(await reshareDataKey(dek, next, record), nextSecrets);
-    expect(fresh.map((s) => s.memberIndex)).toEqual([0, 1, 2, 3, 5]);
+    expect(fresh.map((s) => s.memberId)).toEqual(newMembers.map((m) => m.id));
     expect(bytesToHex(await combineShares([fresh[4]!, fresh[1]!, fresh[3]!], { threshold: 3, epoch: 8, record }))).toBe(bytesToHex(dek));
     const stale = await combineShares(old.slice(0, 3), { threshold: 3, epoch: 8, record }).catch((e: unknown) => e);
     expect(stale).toBeInstanceOf(StaleShareError);
@@ -251,7 +254,7 @@ describe('re-sharing when the committee changes', () => {
     await expect(combineShares([fresh[0]!, fresh[1]!, old[2]!], { threshold: 3 })).rejects.toThrowError(/different committee epochs/);
     // The member who left holds nothing of the new epoch.
     const leftOver = await reshareDataKey(dek, next, record);
-    expect(leftOver.some((s) => s.memberIndex === 4)).toBe(false);
+    expect(leftOver.some((s) => s.memberId === ids[4])).toBe(false);
     for (const s of leftOver) expect(() => openShare(s.sealed, members[4]!.secretKey)).toThrowError(WrongMemberKeyError);
   });
 
@@ -301,17 +304,17 @@ describe('re-sharing when the committee changes', () => {
 
 describe('property: random data keys, random committees (1 ≤ k ≤ n ≤ 10)', () => {
   it('k random shares recover the key, k-1 do not, for 60 random (k, n)', async () => {
-    const pool = Array.from({ length: 10 }, (_, i) => newMember(i * 7));
+    const pool = Array.from({ length: 10 }, (_, i) => newMember(i));
     const pairs: string[] = [];
     for (let run = 0; run < 60; run++) {
       const n = 1 + Math.floor(Math.random() * 10);
       const k = 1 + Math.floor(Math.random() * n);
       const chosen = shuffled(pool).slice(0, n);
-      const epoch = Math.floor(Math.random() * 2 ** 32);
+      const epoch = Math.floor(Math.random() * 2 ** 48); // the chain's epoch is a uint64
       const dek = randomBytes(32);
       const shares = await createDataKeySplitter({ epoch, threshold: k, members: chosen })(dek, record);
       expect(shares).toHaveLength(n);
-      const opened = shares.map((s) => openShare(s.sealed, pool.find((m) => m.index === s.memberIndex)!.secretKey));
+      const opened = shares.map((s) => openShare(s.sealed, pool.find((m) => m.id === s.memberId)!.secretKey));
       const pick = shuffled(opened);
       const label = `run ${run}: ${k}-of-${n}`;
       expect(bytesToHex(await combineShares(pick.slice(0, k), { threshold: k, epoch })), label).toBe(bytesToHex(dek));

@@ -1,17 +1,18 @@
 /**
  * Splitting data keys k-of-n across the release committee (browser-safe).
+ * The committee (members, their X25519 keys, threshold, epoch) is the one ReleaseCommittee.sol reports.
  *
  * A record version's DEK is split with Shamir's scheme over GF(2^8) (shamir-secret-sharing, audited;
  * decision 012) into one share per committee member, and each share is sealed to that member's
  * X25519 key with the envelope sealer (envelope.ts). Everything that says what a share is for (format,
- * epoch, threshold, committee size, member index, Shamir x-coordinate, the member's key, a split id,
+ * epoch, threshold, committee size, member id, Shamir x-coordinate, the member's key, a split id,
  * a commitment to the DEK, the record id and version) is a clear header, authenticated as the
  * associated data of the seal: a share cannot be passed off as another member's, another epoch's or
  * another record's without failing to open.
  *
  *   sealed share = header || sealed y (the 105-byte sealed-key format of envelope.ts, with the header as AD)
- *   header       = 0x01 || epoch u32 || threshold u8 || committeeSize u8 || memberIndex u8 || x u8
- *                  || memberPublicKey(32) || splitId(16) || commitment(32) || version u32 || idLength u8 || recordId
+ *   header       = 0x01 || epoch u64 || threshold u8 || committeeSize u8 || x u8 || memberPublicKey(32)
+ *                  || splitId(16) || commitment(32) || version u32 || u8 length || memberId || u8 length || recordId
  *
  * The commitment is SHA-256 over a domain and the DEK. A DEK is 256 uniformly random bits, so the
  * commitment tells nothing that the record's own ciphertext (an AEAD under the DEK) does not; it lets
@@ -30,8 +31,9 @@ const SHARE_FORMAT_V1 = 0x01;
 const KEY_BYTES = 32;
 const SEALED_KEY_BYTES = 105;
 const SPLIT_ID_BYTES = 16;
-// version(1) epoch(4) threshold(1) size(1) index(1) x(1) memberKey(32) splitId(16) commitment(32) recordVersion(4) idLength(1)
-const FIXED_HEADER_BYTES = 1 + 4 + 1 + 1 + 1 + 1 + 32 + SPLIT_ID_BYTES + 32 + 4 + 1;
+// version(1) epoch(8) threshold(1) size(1) x(1) memberKey(32) splitId(16) commitment(32) recordVersion(4); then two length-prefixed ids
+const FIXED_HEADER_BYTES = 1 + 8 + 1 + 1 + 1 + 32 + SPLIT_ID_BYTES + 32 + 4;
+const MEMBER_KEY_OFFSET = 12;
 const MAX_MEMBERS = 255;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -50,9 +52,9 @@ export class ShareError extends ConsentryError {
 export class CommitteeUnavailableError extends ShareError {
   readonly have: number;
   readonly threshold: number;
-  /** Member indices with no share, when the committee was given. */
-  readonly missing: number[];
-  constructor(have: number, threshold: number, missing: number[]) {
+  /** Members with no share, when the committee was given. */
+  readonly missing: string[];
+  constructor(have: number, threshold: number, missing: string[]) {
     super(
       'COMMITTEE_UNAVAILABLE',
       `Committee unavailable: ${have} of the ${threshold} shares needed` +
@@ -103,23 +105,23 @@ export class TamperedShareError extends ShareError {
 
 /** A sealed share opened with a key that is not its member's. */
 export class WrongMemberKeyError extends ShareError {
-  readonly memberIndex: number;
-  constructor(memberIndex: number) {
-    super('SHARE_WRONG_MEMBER', `This share is sealed to committee member ${memberIndex}; the key given is not that member's`);
+  readonly memberId: string;
+  constructor(memberId: string) {
+    super('SHARE_WRONG_MEMBER', `This share is sealed to committee member ${memberId}; the key given is not that member's`);
     this.name = 'WrongMemberKeyError';
-    this.memberIndex = memberIndex;
+    this.memberId = memberId;
   }
 }
 
 export interface CommitteeMember {
-  /** The member's index in the committee (0–254), as the chain numbers them. */
-  index: number;
+  /** Who the member is: its account address as ReleaseCommittee reports it (at most 255 bytes of UTF-8). */
+  id: string;
   /** The member's X25519 public key (32 bytes). */
   publicKey: Uint8Array;
 }
 
 export interface Committee {
-  /** Increases every time the committee changes; shares of an older epoch are refused. */
+  /** Increases every time the committee changes (uint64 on chain); shares of an older epoch are refused. */
   epoch: number;
   /** k: how many shares recover a DEK (1 ≤ k ≤ n). */
   threshold: number;
@@ -137,7 +139,7 @@ export interface ShareHeader extends ShareRecord {
   epoch: number;
   threshold: number;
   committeeSize: number;
-  memberIndex: number;
+  memberId: string;
   /** The Shamir x-coordinate (1–255). */
   x: number;
   memberPublicKey: Uint8Array;
@@ -151,25 +153,25 @@ export interface OpenedShare extends ShareHeader {
 }
 
 export interface SealedShare {
-  memberIndex: number;
+  memberId: string;
   sealed: Uint8Array;
 }
 
 function assertCommittee({ epoch, threshold, members }: Committee): void {
-  if (!Number.isInteger(epoch) || epoch < 0 || epoch > 0xffffffff) throw new RangeError(`committee epoch must be an integer from 0 to 2^32-1 (got ${epoch})`);
+  if (!Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError(`committee epoch must be a non-negative safe integer (got ${epoch})`);
   if (members.length < 1 || members.length > MAX_MEMBERS) throw new RangeError(`a committee has 1 to ${MAX_MEMBERS} members (got ${members.length})`);
   if (!Number.isInteger(threshold) || threshold < 1 || threshold > members.length) {
     throw new RangeError(`threshold must be an integer from 1 to the committee size ${members.length} (got ${threshold})`);
   }
-  const indices = new Set<number>();
+  const ids = new Set<string>();
   const keys = new Set<string>();
-  for (const { index, publicKey } of members) {
-    if (!Number.isInteger(index) || index < 0 || index > 254) throw new RangeError(`member index must be an integer from 0 to 254 (got ${index})`);
-    if (publicKey.length !== 32) throw new RangeError(`member ${index}: an X25519 public key is 32 bytes`);
-    if (indices.has(index)) throw new RangeError(`member index ${index} appears twice in the committee`);
+  for (const { id, publicKey } of members) {
+    if (id.length === 0 || encoder.encode(id).length > 0xff) throw new RangeError(`a member id is 1 to 255 bytes (got "${id}")`);
+    if (publicKey.length !== 32) throw new RangeError(`member ${id}: an X25519 public key is 32 bytes`);
+    if (ids.has(id)) throw new RangeError(`member ${id} appears twice in the committee`);
     const hex = bytesToHex(publicKey);
-    if (keys.has(hex)) throw new RangeError(`member ${index} has the same key as another member`);
-    indices.add(index);
+    if (keys.has(hex)) throw new RangeError(`member ${id} has the same key as another member`);
+    ids.add(id);
     keys.add(hex);
   }
 }
@@ -182,17 +184,17 @@ function encodeHeader(h: ShareHeader): Uint8Array {
   if (!Number.isInteger(h.version) || h.version < 1 || h.version > 0xffffffff) {
     throw new RangeError(`record version must be an integer from 1 to 2^32-1 (got ${h.version})`);
   }
+  const member = encoder.encode(h.memberId);
   const id = encoder.encode(h.recordId);
   if (id.length > 0xff) throw new RangeError('record id too long for a share (more than 255 bytes)');
-  const out = new Uint8Array(FIXED_HEADER_BYTES + id.length);
+  const out = new Uint8Array(FIXED_HEADER_BYTES + 1 + member.length + 1 + id.length);
   const view = new DataView(out.buffer);
   let o = 0;
   out[o++] = SHARE_FORMAT_V1;
-  view.setUint32(o, h.epoch);
-  o += 4;
+  view.setBigUint64(o, BigInt(h.epoch));
+  o += 8;
   out[o++] = h.threshold;
   out[o++] = h.committeeSize;
-  out[o++] = h.memberIndex;
   out[o++] = h.x;
   out.set(h.memberPublicKey, o);
   o += 32;
@@ -202,6 +204,9 @@ function encodeHeader(h: ShareHeader): Uint8Array {
   o += 32;
   view.setUint32(o, h.version);
   o += 4;
+  out[o++] = member.length;
+  out.set(member, o);
+  o += member.length;
   out[o++] = id.length;
   out.set(id, o);
   return out;
@@ -209,29 +214,36 @@ function encodeHeader(h: ShareHeader): Uint8Array {
 
 /** Reads the clear header of a sealed share (not yet authenticated: only opening does that). */
 export function readShareHeader(sealed: Uint8Array): ShareHeader & { headerLength: number } {
-  if (sealed.length < FIXED_HEADER_BYTES + SEALED_KEY_BYTES || sealed[0] !== SHARE_FORMAT_V1) {
+  if (sealed.length < FIXED_HEADER_BYTES + 2 + SEALED_KEY_BYTES || sealed[0] !== SHARE_FORMAT_V1) {
     throw new TamperedShareError('The sealed share is truncated or not in a known format');
   }
   const view = new DataView(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-  const idLength = sealed[FIXED_HEADER_BYTES - 1]!;
-  const headerLength = FIXED_HEADER_BYTES + idLength;
+  const memberStart = FIXED_HEADER_BYTES + 1;
+  const memberEnd = memberStart + sealed[FIXED_HEADER_BYTES]!;
+  const recordStart = memberEnd + 1;
+  const headerLength = recordStart + (sealed[memberEnd] ?? 0);
   if (sealed.length !== headerLength + SEALED_KEY_BYTES) throw new TamperedShareError('The sealed share is truncated or has extra bytes');
+  let memberId: string;
   let recordId: string;
   try {
-    recordId = decoder.decode(sealed.subarray(FIXED_HEADER_BYTES, headerLength));
+    memberId = decoder.decode(sealed.subarray(memberStart, memberEnd));
+    recordId = decoder.decode(sealed.subarray(recordStart, headerLength));
   } catch (cause) {
-    throw new TamperedShareError('The sealed share names a record id that is not UTF-8', { cause });
+    throw new TamperedShareError('The sealed share names a member or record that is not UTF-8', { cause });
   }
+  const epoch = view.getBigUint64(1);
+  if (epoch > BigInt(Number.MAX_SAFE_INTEGER)) throw new TamperedShareError('The sealed share names an epoch beyond 2^53-1');
+  const k = MEMBER_KEY_OFFSET;
   return {
-    epoch: view.getUint32(1),
-    threshold: sealed[5]!,
-    committeeSize: sealed[6]!,
-    memberIndex: sealed[7]!,
-    x: sealed[8]!,
-    memberPublicKey: sealed.slice(9, 41),
-    splitId: sealed.slice(41, 41 + SPLIT_ID_BYTES),
-    commitment: sealed.slice(57, 89),
-    version: view.getUint32(89),
+    epoch: Number(epoch),
+    threshold: sealed[9]!,
+    committeeSize: sealed[10]!,
+    x: sealed[11]!,
+    memberPublicKey: sealed.slice(k, k + 32),
+    splitId: sealed.slice(k + 32, k + 32 + SPLIT_ID_BYTES),
+    commitment: sealed.slice(k + 32 + SPLIT_ID_BYTES, k + 64 + SPLIT_ID_BYTES),
+    version: view.getUint32(k + 64 + SPLIT_ID_BYTES),
+    memberId,
     recordId,
     headerLength,
   };
@@ -264,7 +276,7 @@ export function createDataKeySplitter(committee: Committee): (dek: Uint8Array, r
         epoch,
         threshold,
         committeeSize: members.length,
-        memberIndex: member.index,
+        memberId: member.id,
         x: point[KEY_BYTES]!,
         memberPublicKey: member.publicKey,
         splitId,
@@ -272,7 +284,7 @@ export function createDataKeySplitter(committee: Committee): (dek: Uint8Array, r
       });
       const sealedY = sealers[i]!(point.subarray(0, KEY_BYTES), associatedData(header));
       point.fill(0);
-      return { memberIndex: member.index, sealed: concatBytes(header, sealedY) };
+      return { memberId: member.id, sealed: concatBytes(header, sealedY) };
     });
   };
 }
@@ -293,14 +305,14 @@ export function createShareOpener(memberSecretKey: Uint8Array): (sealed: Uint8Ar
   const open = createKeyOpener(memberSecretKey);
   return (sealed) => {
     const { headerLength, ...header } = readShareHeader(sealed);
-    if (!equalBytes(header.memberPublicKey, memberPublic)) throw new WrongMemberKeyError(header.memberIndex);
+    if (!equalBytes(header.memberPublicKey, memberPublic)) throw new WrongMemberKeyError(header.memberId);
     let y: Uint8Array;
     try {
       y = open(sealed.subarray(headerLength), associatedData(sealed.subarray(0, headerLength)));
     } catch (cause) {
       if (!(cause instanceof DecryptionError)) throw cause;
       throw new TamperedShareError(
-        `The share of member ${header.memberIndex} does not authenticate: its header (member, epoch, threshold, record) or sealed bytes were altered`,
+        `The share of member ${header.memberId} does not authenticate: its header (member, epoch, threshold, record) or sealed bytes were altered`,
         { cause },
       );
     }
@@ -320,8 +332,8 @@ export interface CombineExpectation {
   epoch?: number;
   /** The record version whose DEK is wanted: shares of any other are refused. */
   record?: ShareRecord;
-  /** The committee's member indices, to name the members whose shares are missing. */
-  members?: readonly number[];
+  /** The committee's member ids, to name the members whose shares are missing. */
+  members?: readonly string[];
 }
 
 /**
@@ -333,11 +345,11 @@ export async function combineShares(shares: readonly OpenedShare[], expected: Co
   const { threshold } = expected;
   for (const s of shares) {
     if (expected.epoch !== undefined && s.epoch !== expected.epoch) throw new StaleShareError(s.epoch, expected.epoch);
-    if (s.threshold !== threshold) throw new ShareMismatchError(`The share of member ${s.memberIndex} is for a ${s.threshold}-of-n split, not ${threshold}-of-n`);
+    if (s.threshold !== threshold) throw new ShareMismatchError(`The share of member ${s.memberId} is for a ${s.threshold}-of-n split, not ${threshold}-of-n`);
     if (expected.record && (s.recordId !== expected.record.recordId || s.version !== expected.record.version)) {
-      throw new ShareMismatchError(`The share of member ${s.memberIndex} is for record ${s.recordId} version ${s.version}, not the one asked for`);
+      throw new ShareMismatchError(`The share of member ${s.memberId} is for record ${s.recordId} version ${s.version}, not the one asked for`);
     }
-    if (s.y.length !== KEY_BYTES || s.x < 1) throw new ShareMismatchError(`The share of member ${s.memberIndex} is malformed`);
+    if (s.y.length !== KEY_BYTES || s.x < 1) throw new ShareMismatchError(`The share of member ${s.memberId} is malformed`);
   }
   const first = shares[0];
   if (first) {
@@ -350,12 +362,12 @@ export async function combineShares(shares: readonly OpenedShare[], expected: Co
       }
     }
   }
-  const members = new Set<number>();
+  const members = new Set<string>();
   const xs = new Set<number>();
   for (const s of shares) {
-    if (members.has(s.memberIndex)) throw new DuplicateShareError(`Member ${s.memberIndex}'s share was given more than once`);
-    if (xs.has(s.x)) throw new DuplicateShareError(`Two shares (member ${s.memberIndex} and another) carry the same point`);
-    members.add(s.memberIndex);
+    if (members.has(s.memberId)) throw new DuplicateShareError(`Member ${s.memberId}'s share was given more than once`);
+    if (xs.has(s.x)) throw new DuplicateShareError(`Two shares (member ${s.memberId} and another) carry the same point`);
+    members.add(s.memberId);
     xs.add(s.x);
   }
   if (!first || shares.length < threshold) {
