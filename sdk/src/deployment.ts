@@ -19,7 +19,13 @@ export const deploymentSchema = z.object({
   deployedAt: z.string().optional(),
   // Contracts added by later capabilities are optional here, so a deployment file written before
   // them still reads; `deployContracts` deploys whatever a file lacks.
-  contracts: z.object({ PatientRegistry: contractEntry, RecordAnchor: contractEntry.optional() }),
+  contracts: z.object({
+    PatientRegistry: contractEntry,
+    RecordAnchor: contractEntry.optional(),
+    OrganizationRegistry: contractEntry.optional(),
+    AccessGrants: contractEntry.optional(),
+    ReleaseCommittee: contractEntry.optional(),
+  }),
 });
 
 export type Deployment = z.infer<typeof deploymentSchema>;
