@@ -86,7 +86,7 @@ describe.each(vaultKinds().filter((k) => k.name !== 'pglite'))('consentry record
     const already = Number(summary![2]!.replace(/,/g, ''));
     expect(storedNow + already).toBe(TOTAL);
     expect(already).toBeGreaterThanOrEqual(doneAtKill - 500); // at most the chunk in flight was lost
-    expect(again.stdout).toMatch(/anchor: [\d,]+ versions anchored/);
+    expect(again.stdout).toMatch(/anchor: [\d,]+ versions anchored in \d+ batch\(es\); every version of yours has its inclusion proof/);
 
     const third = run('import', join(dir, 'ten-thousand.ndjson'), '--dev-account', '7');
     expect(third.stdout).toContain('0 stored (0 as new versions), 10,000 already stored');

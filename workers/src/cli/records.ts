@@ -82,7 +82,10 @@ async function tryAnchor(ctx: PatientContext, quiet = false): Promise<void> {
       if (!quiet) console.log(`anchored ${n(b.leaves)} versions under root ${b.root} (tx ${b.txHash})`);
     },
   });
-  console.log(result.versions === 0 ? 'anchor: nothing pending; every version has its inclusion proof' : `anchor: ${n(result.versions)} versions anchored in ${result.batches} batch(es)`);
+  // The anchor worker of `npm start` may have anchored some of them meanwhile: say where things stand.
+  const left = (await ctx.vault.pending(1, ctx.patient)).length;
+  const state = left === 0 ? 'every version of yours has its inclusion proof' : 'some versions are still pending; run `consentry anchor` again';
+  console.log(result.versions === 0 ? `anchor: nothing to send; ${state}` : `anchor: ${n(result.versions)} versions anchored in ${result.batches} batch(es); ${state}`);
 }
 
 export async function runImport(args: string[]): Promise<void> {
