@@ -148,11 +148,15 @@ contract AccessGrants is IAccessGrants {
     function breakGlass(address patient, bytes32 reasonHash, uint32 duration) external returns (uint64 expiresAt) {
         if (reasonHash == bytes32(0)) revert AccessGrants__ZeroReason();
         if (duration == 0) duration = DEFAULT_BREAK_GLASS_DURATION;
-        if (duration > MAX_BREAK_GLASS_DURATION) revert AccessGrants__InvalidDuration(duration, MAX_BREAK_GLASS_DURATION);
+        if (duration > MAX_BREAK_GLASS_DURATION) {
+            revert AccessGrants__InvalidDuration(duration, MAX_BREAK_GLASS_DURATION);
+        }
         if (!_patients.isRegistered(patient)) revert AccessGrants__PatientNotRegistered(patient);
         if (!_organizations.isAccredited(msg.sender)) revert AccessGrants__NotAccredited(msg.sender);
         IOrganizationRegistry.Kind kind = _organizations.kindOf(msg.sender);
-        if (kind != IOrganizationRegistry.Kind.EmergencyProvider) revert AccessGrants__NotEmergencyProvider(msg.sender);
+        if (kind != IOrganizationRegistry.Kind.EmergencyProvider) {
+            revert AccessGrants__NotEmergencyProvider(msg.sender);
+        }
         Policy memory policy = _policies[patient];
         if (_isBanned(policy, kind)) revert AccessGrants__KindBanned(patient, kind);
         uint16 categories = CategoryMask.EMERGENCY & ~policy.neverShare;

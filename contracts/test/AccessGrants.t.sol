@@ -141,7 +141,9 @@ contract AccessGrantsTest is AccessGrantsFixture {
     function test_request_invalidCategories_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(IAccessGrants.AccessGrants__InvalidCategories.selector, uint16(0)));
         _request(CLINIC, 0, WEEK);
-        vm.expectRevert(abi.encodeWithSelector(IAccessGrants.AccessGrants__InvalidCategories.selector, uint16(1 << 13) | 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessGrants.AccessGrants__InvalidCategories.selector, uint16(1 << 13) | 1)
+        );
         _request(CLINIC, uint16(1 << 13) | 1, WEEK);
     }
 
@@ -157,9 +159,8 @@ contract AccessGrantsTest is AccessGrantsFixture {
     function test_request_purposeOutOfRange_reverts() public {
         // Purpose has 8 values; the ABI decoder rejects 8.
         vm.prank(CLINIC);
-        (bool ok,) = address(grants).call(
-            abi.encodeWithSignature("requestAccess(address,uint16,uint8,uint32)", ALICE, LABS_IMAGING, 8, WEEK)
-        );
+        (bool ok,) = address(grants)
+            .call(abi.encodeWithSignature("requestAccess(address,uint16,uint8,uint32)", ALICE, LABS_IMAGING, 8, WEEK));
         assertFalse(ok);
         assertEq(grants.requestCount(), 0);
     }
@@ -196,7 +197,9 @@ contract AccessGrantsTest is AccessGrantsFixture {
         uint256 id = _request(CLINIC, LABS_IMAGING, WEEK);
         vm.warp(T0 + 1 hours);
         vm.expectEmit(true, true, true, true, address(grants));
-        emit IAccessGrants.RequestApproved(id, ALICE, CLINIC, LABS_IMAGING, IAccessGrants.Purpose.TREAT, T0 + 1 hours + WEEK);
+        emit IAccessGrants.RequestApproved(
+            id, ALICE, CLINIC, LABS_IMAGING, IAccessGrants.Purpose.TREAT, T0 + 1 hours + WEEK
+        );
         _approve(id, LABS_IMAGING, WEEK);
 
         assertTrue(grants.isLive(ALICE, CLINIC, LABS));
@@ -321,7 +324,9 @@ contract AccessGrantsTest is AccessGrantsFixture {
         grants.deny(id);
         assertEq(uint8(grants.requestOf(id).status), uint8(IAccessGrants.RequestStatus.Denied));
         vm.expectRevert(
-            abi.encodeWithSelector(IAccessGrants.AccessGrants__NotPending.selector, id, IAccessGrants.RequestStatus.Denied)
+            abi.encodeWithSelector(
+                IAccessGrants.AccessGrants__NotPending.selector, id, IAccessGrants.RequestStatus.Denied
+            )
         );
         _approve(id, LABS_IMAGING, WEEK);
         assertEq(grants.liveCategories(ALICE, CLINIC), 0);
@@ -765,7 +770,8 @@ contract AccessGrantsHandler is Test {
     function setPolicy(uint256 p, uint16 neverShare, uint8 bannedKinds) external {
         // Sparse policies, so that most requests pass them.
         vm.prank(patientList[p % 2]);
-        try grants.setPolicy(neverShare & 0x1FFF & uint16(1 << (neverShare % 13)), bannedKinds & 0x7F & 0x0A) {} catch {}
+        try grants.setPolicy(neverShare & 0x1FFF & uint16(1 << (neverShare % 13)), bannedKinds & 0x7F & 0x0A) {}
+            catch {}
     }
 
     function breakGlass(uint256 p, uint32 duration) external {

@@ -95,7 +95,9 @@ contract OrganizationRegistryTest is Test {
     }
 
     function test_kindOf_unregistered_reverts() public {
-        vm.expectRevert(abi.encodeWithSelector(IOrganizationRegistry.OrganizationRegistry__NotRegistered.selector, CLINIC));
+        vm.expectRevert(
+            abi.encodeWithSelector(IOrganizationRegistry.OrganizationRegistry__NotRegistered.selector, CLINIC)
+        );
         registry.kindOf(CLINIC);
     }
 
@@ -111,7 +113,9 @@ contract OrganizationRegistryTest is Test {
     }
 
     function test_update_unregistered_reverts() public {
-        vm.expectRevert(abi.encodeWithSelector(IOrganizationRegistry.OrganizationRegistry__NotRegistered.selector, CLINIC));
+        vm.expectRevert(
+            abi.encodeWithSelector(IOrganizationRegistry.OrganizationRegistry__NotRegistered.selector, CLINIC)
+        );
         vm.prank(CLINIC);
         registry.update(NAME, META);
     }
@@ -156,7 +160,9 @@ contract OrganizationRegistryTest is Test {
     }
 
     function test_accredit_unregistered_reverts() public {
-        vm.expectRevert(abi.encodeWithSelector(IOrganizationRegistry.OrganizationRegistry__NotRegistered.selector, CLINIC));
+        vm.expectRevert(
+            abi.encodeWithSelector(IOrganizationRegistry.OrganizationRegistry__NotRegistered.selector, CLINIC)
+        );
         vm.prank(ACCREDITOR);
         registry.accredit(CLINIC, T0 + 1 days);
     }
@@ -182,14 +188,18 @@ contract OrganizationRegistryTest is Test {
         assertFalse(registry.isAccredited(CLINIC));
         assertTrue(registry.isRegistered(CLINIC));
         // Suspending again: nothing to suspend.
-        vm.expectRevert(abi.encodeWithSelector(IOrganizationRegistry.OrganizationRegistry__NotAccredited.selector, CLINIC));
+        vm.expectRevert(
+            abi.encodeWithSelector(IOrganizationRegistry.OrganizationRegistry__NotAccredited.selector, CLINIC)
+        );
         vm.prank(ACCREDITOR);
         registry.suspend(CLINIC, reason);
     }
 
     function test_suspend_pending_reverts() public {
         _register(CLINIC, IOrganizationRegistry.Kind.Provider);
-        vm.expectRevert(abi.encodeWithSelector(IOrganizationRegistry.OrganizationRegistry__NotAccredited.selector, CLINIC));
+        vm.expectRevert(
+            abi.encodeWithSelector(IOrganizationRegistry.OrganizationRegistry__NotAccredited.selector, CLINIC)
+        );
         vm.prank(ACCREDITOR);
         registry.suspend(CLINIC, bytes32(0));
     }

@@ -274,7 +274,9 @@ contract ReleaseCommitteeTest is Test, CommitteeKeys {
             bool ok = k >= 1 && k <= i;
             vm.prank(OWNER);
             if (!ok) {
-                vm.expectRevert(abi.encodeWithSelector(IReleaseCommittee.ReleaseCommittee__InvalidThreshold.selector, k, i));
+                vm.expectRevert(
+                    abi.encodeWithSelector(IReleaseCommittee.ReleaseCommittee__InvalidThreshold.selector, k, i)
+                );
                 committee.addMember(_member(i), _key(i), k);
                 vm.prank(OWNER);
                 committee.addMember(_member(i), _key(i), 1);
