@@ -102,6 +102,8 @@ contract AccessGrants is IAccessGrants {
             purpose: purpose,
             grantedAt: uint64(block.timestamp),
             expiresAt: expiresAt,
+            // casting to 'uint64' is safe because a pending request's id is at most _requestCount (a uint64)
+            // forge-lint: disable-next-line(unsafe-typecast)
             requestId: uint64(requestId)
         });
         emit RequestApproved(requestId, msg.sender, grantee, categories, purpose, expiresAt);
