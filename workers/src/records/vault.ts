@@ -146,17 +146,24 @@ export class Vault {
     }
   }
 
-  /** Runs the statements `build` makes in one transaction: all of them or none. */
-  async #atomically(build: (tx: AnyDb) => Statement[]): Promise<void> {
+  /** Runs the statements `build` makes in one transaction (all of them or none); resolves with the rows they changed. */
+  async #atomically(build: (tx: AnyDb) => Statement[]): Promise<number> {
+    // better-sqlite3 reports `changes`, node-postgres `rowCount`, PGlite `affectedRows`.
+    const changed = (r: unknown) => {
+      const x = r as { changes?: number; rowCount?: number | null; affectedRows?: number } | undefined;
+      return Number(x?.changes ?? x?.rowCount ?? x?.affectedRows ?? 0);
+    };
+    let total = 0;
     if (this.dialect === 'sqlite') {
       this.#db.transaction((tx: AnyDb) => {
-        for (const s of build(tx)) s.run();
+        for (const s of build(tx)) total += changed(s.run());
       });
-      return;
+      return total;
     }
     await this.#db.transaction(async (tx: AnyDb) => {
-      for (const s of build(tx)) await s;
+      for (const s of build(tx)) total += changed(await s);
     });
+    return total;
   }
 
   /**
@@ -166,18 +173,11 @@ export class Vault {
   async insertVersions(rows: readonly NewVersionRow[]): Promise<number> {
     if (rows.length === 0) return 0;
     const t = this.#t.vaultRecordVersion;
-    const before = await this.#countVersions();
-    await this.#atomically((tx) => {
+    return this.#atomically((tx) => {
       const out: Statement[] = [];
       for (let i = 0; i < rows.length; i += 500) out.push(tx.insert(t).values(rows.slice(i, i + 500)).onConflictDoNothing());
       return out;
     });
-    return (await this.#countVersions()) - before;
-  }
-
-  async #countVersions(): Promise<number> {
-    const [row] = await this.#db.select({ n: sql<number>`count(*)` }).from(this.#t.vaultRecordVersion);
-    return Number(row.n);
   }
 
   /** Every version of a patient's records (or of one record), oldest first. */
