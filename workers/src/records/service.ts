@@ -13,6 +13,7 @@ import { leafHash, recordIdFor, type RecordLeaf } from '@consentry/sdk/anchor/le
 import { createCollectingStore } from '@consentry/sdk/blobs/collect';
 import type { BlobStore } from '@consentry/sdk/blobs/types';
 import { createKeyOpener, createKeySealer } from '@consentry/sdk/crypto/envelope';
+import { createDataKeySplitter, type Committee } from '@consentry/sdk/crypto/shares';
 import type { Deployment } from '@consentry/sdk/deployment';
 import { ConsentryError } from '@consentry/sdk/errors';
 import type { EncryptionKeyPair } from '@consentry/sdk/keys';
@@ -24,16 +25,18 @@ import {
   contentTag,
   contentTagKey,
   decideVersion,
+  fromBase64,
   leafOfVersion,
   noteKey,
   openNote,
   openVersion,
   sealNote,
+  toBase64,
   writeVersion,
   type VersionRecord,
 } from '@consentry/sdk/records/versions';
 import { createAnchorer } from '../anchorer/anchorer.ts';
-import type { ErasureRow, Vault, VersionRow } from './vault.ts';
+import type { ErasureRow, ShareRow, Vault, VersionRow } from './vault.ts';
 
 export interface ImportProgress {
   done: number;
@@ -154,6 +157,34 @@ export class RecordsService {
     }
     await storing;
     return result;
+  }
+
+  /**
+   * Splits the data key of every version that has no share for the committee's epoch yet and
+   * stores one share per member, sealed to that member (the committee can then release it under a
+   * grant). Run after an import, and again whenever the committee's epoch changes (re-sharing).
+   */
+  async shareWithCommittee(committee: Committee, onProgress?: (done: number) => void): Promise<number> {
+    const split = createDataKeySplitter(committee);
+    let done = 0;
+    for (;;) {
+      const rows = await this.#vault.versionsWithoutShares(this.patient, committee.epoch, 500);
+      if (rows.length === 0) return done;
+      const shares: ShareRow[] = [];
+      for (const row of rows) {
+        const dek = this.#open(fromBase64(row.sealedKey!));
+        try {
+          for (const s of await split(dek, { recordId: row.recordId, version: row.version })) {
+            shares.push({ recordId: row.recordId, version: row.version, member: s.memberId, epoch: committee.epoch, sealedShare: toBase64(s.sealed) });
+          }
+        } finally {
+          dek.fill(0);
+        }
+      }
+      await this.#vault.insertShares(shares);
+      done += rows.length;
+      onProgress?.(done);
+    }
   }
 
   /** The current view: each record's newest version, newest records last. */

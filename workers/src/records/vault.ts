@@ -24,6 +24,7 @@ export type VersionRow = typeof sqliteSchema.vaultRecordVersion.$inferSelect;
 export type NewVersionRow = typeof sqliteSchema.vaultRecordVersion.$inferInsert;
 export type ErasureRow = typeof sqliteSchema.vaultErasure.$inferSelect;
 export type AnchorRow = typeof sqliteSchema.vaultAnchor.$inferSelect;
+export type ShareRow = typeof sqliteSchema.vaultShare.$inferSelect;
 
 export class VaultError extends ConsentryError {
   constructor(code: string, message: string, options?: { cause?: unknown }) {
@@ -243,11 +244,50 @@ export class Vault {
     return out;
   }
 
-  /** Crypto-shredding: every sealed data key of the record is destroyed, and the erasure recorded. */
+  /** Stores committee shares; a share already stored is kept. Resolves with how many were new. */
+  async insertShares(rows: readonly ShareRow[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const t = this.#t.vaultShare;
+    return this.#atomically((tx) => {
+      const out: Statement[] = [];
+      for (let i = 0; i < rows.length; i += 500) out.push(tx.insert(t).values(rows.slice(i, i + 500)).onConflictDoNothing());
+      return out;
+    });
+  }
+
+  /** One member's share of a record version for an epoch. */
+  async shareFor(recordId: string, version: number, member: string, epoch: number): Promise<ShareRow | null> {
+    const t = this.#t.vaultShare;
+    const [row] = await this.#db
+      .select()
+      .from(t)
+      .where(and(eq(t.recordId, recordId), eq(t.version, version), eq(t.member, member.toLowerCase()), eq(t.epoch, epoch)));
+    return row ?? null;
+  }
+
+  /** The patient's versions (not erased) with no share for `epoch` yet: what the client must split. */
+  async versionsWithoutShares(patient: string, epoch: number, limit: number): Promise<VersionRow[]> {
+    const { vaultRecordVersion: t, vaultShare: sh } = this.#t;
+    return this.#db
+      .select()
+      .from(t)
+      .where(
+        and(
+          eq(t.patient, patient.toLowerCase()),
+          sql`${t.sealedKey} is not null`,
+          sql`not exists (select 1 from ${sh} where ${sh.recordId} = ${t.recordId} and ${sh.version} = ${t.version} and ${sh.epoch} = ${epoch})`,
+        ),
+      )
+      .orderBy(asc(t.createdAt), asc(t.recordId), asc(t.version))
+      .limit(limit);
+  }
+
+  /** Crypto-shredding: every sealed data key and committee share of the record is destroyed, and the erasure recorded. */
   async erase(erasure: ErasureRow): Promise<void> {
-    const { vaultErasure: e, vaultRecordVersion: t } = this.#t;
+    const { vaultErasure: e, vaultRecordVersion: t, vaultShare: sh } = this.#t;
     await this.#atomically((tx) => [
       tx.update(t).set({ sealedKey: null }).where(eq(t.recordId, erasure.recordId)),
+      tx.delete(sh).where(eq(sh.recordId, erasure.recordId)),
       tx.insert(e).values(erasure).onConflictDoNothing(),
     ]);
   }

@@ -1,7 +1,7 @@
 // The patient-record vault, for PostgreSQL (the same database as the indexer, its own migrations:
 // drizzle.vault.config.ts). Only what the server may see: ids, hashes, CIDs, categories and sealed
 // data keys (opaque without the patient's key). Never plaintext, never a key that opens anything.
-import { bigint, index, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /** One version of one record. Append-only: a correction is a new row; erasure clears `sealedKey`. */
 export const vaultRecordVersion = pgTable(
@@ -56,3 +56,21 @@ export const vaultAnchor = pgTable('vault_anchor', {
   manifestCid: text('manifest_cid').notNull(),
   anchoredAt: bigint('anchored_at', { mode: 'number' }).notNull(),
 });
+
+/**
+ * A record version's data key share for one release-committee member and epoch, sealed to that
+ * member (sdk/src/crypto/shares.ts). Erasure deletes them with the patient's sealed keys.
+ */
+export const vaultShare = pgTable(
+  'vault_share',
+  {
+    recordId: text('record_id').notNull(),
+    version: integer('version').notNull(),
+    /** The member's address, lowercase. */
+    member: text('member').notNull(),
+    epoch: bigint('epoch', { mode: 'number' }).notNull(),
+    /** The sealed share, base64. */
+    sealedShare: text('sealed_share').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.recordId, t.version, t.member, t.epoch] })],
+);

@@ -1,0 +1,243 @@
+/**
+ * A release gateway: one committee member's HTTP front. For each signed release request it checks,
+ * in order: the request's shape, that it is for this gateway, its expiry (at most RELEASE_REQUEST_TTL_S
+ * ahead), the requester's EIP-712 signature, the requester's rate, that the nonce is new, that the
+ * record version exists and has a share for this member in the current epoch, and on chain that a
+ * grant or a break-glass window covers the record's category right now. Only then does it write the
+ * release to its durable log, and only after that does it open its share and re-seal it to the
+ * requester. Every refusal says why, in words, with a stable code.
+ *
+ * The log is batched into Merkle roots posted on ReleaseCommittee (postLogRoots), so anyone can later
+ * prove a release happened, or that an entry was altered or left out.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
+import Database from 'better-sqlite3';
+import { and, asc, eq, isNull } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { encodeAbiParameters, getAddress, isAddress, keccak256, verifyTypedData, type Address, type Hex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { z } from 'zod';
+import { accessGrantsAbi, releaseCommitteeAbi } from '@consentry/sdk/abi/generated';
+import { RELEASE_REQUEST_TTL_S, releaseAssociatedData, releaseTypedData, type ReleaseRequest, type ReleaseResponse } from '@consentry/sdk/access/release';
+import type { BlobStore } from '@consentry/sdk/blobs/types';
+import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
+import { createKeySealer } from '@consentry/sdk/crypto/envelope';
+import { createShareOpener, readShareHeader } from '@consentry/sdk/crypto/shares';
+import type { Deployment } from '@consentry/sdk/deployment';
+import { categoryBit, type Category } from '@consentry/sdk/records/categories';
+import { fromBase64, toBase64 } from '@consentry/sdk/records/versions';
+import * as schema from '../db/schema/sqlite/gateway.ts';
+import type { Vault } from '../records/vault.ts';
+
+export interface GatewayOptions {
+  /** The member's account key (signs log roots) and X25519 secret (opens its shares). */
+  memberPrivateKey: Hex;
+  memberSecretKey: Uint8Array;
+  vault: Vault;
+  blobs: BlobStore;
+  rpcUrl: string;
+  deployment: Deployment;
+  /** The gateway's log file (SQLite). */
+  logFile: string;
+  /** Requests per second per requester (default 50, bursts of 100). */
+  ratePerSecond?: number;
+  now?: () => number;
+}
+
+export interface GatewayReply {
+  status: number;
+  body: ReleaseResponse | { error: { code: string; message: string } };
+}
+
+const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/);
+const bodySchema = z.object({
+  request: z.object({
+    requester: z.string().refine((a) => isAddress(a), 'not an address'),
+    requesterKey: hex32,
+    patient: z.string().refine((a) => isAddress(a), 'not an address'),
+    recordId: hex32,
+    version: z.number().int().min(1).max(0xffffffff),
+    gateway: z.string().refine((a) => isAddress(a), 'not an address'),
+    nonce: hex32,
+    expiresAt: z.number().int().positive(),
+  }),
+  signature: z.string().regex(/^0x[0-9a-fA-F]+$/),
+});
+
+const refuse = (status: number, code: string, message: string): GatewayReply => ({ status, body: { error: { code, message } } });
+const LOG_ENCODING = ['bytes32', 'address', 'address', 'bytes32', 'uint32', 'uint8', 'uint64'] as const;
+
+export interface Gateway {
+  readonly member: Address;
+  release(body: unknown): Promise<GatewayReply>;
+  /** Posts the log entries not yet in a root: one root per call. Resolves with how many entries. */
+  postLogRoots(): Promise<number>;
+  /** The log, oldest first (for audits and tests). */
+  log(): Array<typeof schema.gatewayRelease.$inferSelect>;
+  close(): void;
+}
+
+export function createGateway(opts: GatewayOptions): Gateway {
+  const account = privateKeyToAccount(opts.memberPrivateKey);
+  const member = account.address;
+  const grants = opts.deployment.contracts.AccessGrants?.address;
+  const committeeAddress = opts.deployment.contracts.ReleaseCommittee?.address;
+  if (!grants || !committeeAddress) throw new Error('The deployment has no AccessGrants or ReleaseCommittee: deploy again (`npm start`)');
+  const chainId = opts.deployment.chainId;
+  const client = publicClientFor(opts.rpcUrl, chainId, { retryCount: 1 });
+  const wallet = walletClientFor(opts.rpcUrl, chainId, opts.memberPrivateKey);
+  const openShare = createShareOpener(opts.memberSecretKey);
+  const now = opts.now ?? (() => Date.now());
+
+  mkdirSync(dirname(opts.logFile), { recursive: true });
+  const sqlite = new Database(opts.logFile);
+  sqlite.pragma('journal_mode = WAL');
+  // FULL: a release logged is a release that survives a crash of the gateway or the machine.
+  sqlite.pragma('synchronous = FULL');
+  const db = drizzle({ client: sqlite, schema });
+  const pkg = createRequire(import.meta.url).resolve('@consentry/workers/package.json');
+  migrate(db, { migrationsFolder: join(dirname(pkg), 'drizzle', 'gateway-sqlite') });
+  const t = schema.gatewayRelease;
+
+  // Token buckets per requester.
+  const rate = opts.ratePerSecond ?? 50;
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const allow = (who: string): boolean => {
+    const at = now();
+    const b = buckets.get(who) ?? { tokens: rate * 2, at };
+    b.tokens = Math.min(rate * 2, b.tokens + ((at - b.at) / 1000) * rate);
+    b.at = at;
+    buckets.set(who, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  };
+
+  async function whyNotLive(patient: Address, requester: Address, bit: number): Promise<GatewayReply> {
+    const [grant, block] = await Promise.all([
+      client.readContract({ address: grants!, abi: accessGrantsAbi, functionName: 'grantOf', args: [patient, requester] }),
+      client.getBlock({ blockTag: 'latest' }),
+    ]);
+    if (grant.expiresAt === 0n) return refuse(403, 'NO_GRANT', 'No grant from this patient covers you (none was approved, or it was revoked)');
+    if (grant.expiresAt <= block.timestamp) return refuse(403, 'GRANT_EXPIRED', `Your grant from this patient expired at ${new Date(Number(grant.expiresAt) * 1000).toISOString()}`);
+    if ((grant.categories & (1 << bit)) === 0) return refuse(403, 'CATEGORY_NOT_COVERED', 'Your grant does not cover this record\'s category');
+    return refuse(403, 'NOT_LIVE', 'The chain does not allow this release now (the patient\'s policy or your accreditation)');
+  }
+
+  return {
+    member,
+    async release(raw) {
+      const parsed = bodySchema.safeParse(raw);
+      if (!parsed.success) {
+        const i = parsed.error.issues[0]!;
+        return refuse(400, 'BAD_REQUEST', `The release request is malformed at ${i.path.join('.')}: ${i.message}`);
+      }
+      const { signature } = parsed.data;
+      const r = parsed.data.request;
+      const request: ReleaseRequest = {
+        requester: getAddress(r.requester),
+        requesterKey: r.requesterKey.toLowerCase() as Hex,
+        patient: getAddress(r.patient),
+        recordId: r.recordId.toLowerCase() as Hex,
+        version: r.version,
+        gateway: getAddress(r.gateway),
+        nonce: r.nonce.toLowerCase() as Hex,
+        expiresAt: r.expiresAt,
+      };
+      if (request.gateway !== member) return refuse(400, 'WRONG_GATEWAY', `This request is for gateway ${request.gateway}, not ${member}`);
+      const seconds = now() / 1000;
+      if (request.expiresAt <= seconds) return refuse(401, 'REQUEST_EXPIRED', 'The signed request has expired; sign a new one');
+      if (request.expiresAt > seconds + RELEASE_REQUEST_TTL_S + 30) return refuse(401, 'REQUEST_TOO_LONG', `A request may be valid for at most ${RELEASE_REQUEST_TTL_S} s`);
+      let valid = false;
+      try {
+        valid = await verifyTypedData({ address: request.requester, signature: signature as Hex, ...releaseTypedData(chainId, grants!, request) });
+      } catch {
+        valid = false;
+      }
+      if (!valid) return refuse(401, 'BAD_SIGNATURE', 'The request is not signed by the requester it names');
+      if (!allow(request.requester)) return refuse(429, 'RATE_LIMITED', `More than ${rate} requests per second; slow down`);
+      const requester = request.requester.toLowerCase();
+      if (db.select({ id: t.id }).from(t).where(and(eq(t.requester, requester), eq(t.nonce, request.nonce))).get()) {
+        return refuse(409, 'REPLAYED', 'This request was already used (same nonce); sign a new one');
+      }
+      const version = await opts.vault.version(request.recordId, request.version);
+      if (!version || version.patient !== request.patient.toLowerCase()) return refuse(404, 'NO_RECORD', 'No such record version for this patient');
+      if (version.sealedKey === null) return refuse(410, 'RECORD_ERASED', 'The record was erased; nothing can be released');
+      const [epoch] = await client.readContract({ address: committeeAddress!, abi: releaseCommitteeAbi, functionName: 'committee' });
+      const share = await opts.vault.shareFor(request.recordId, request.version, member, Number(epoch));
+      if (!share) return refuse(404, 'NO_SHARE', `This gateway holds no share of this record for committee epoch ${epoch} (the patient's client has not shared it yet)`);
+      const bit = categoryBit(version.category as Category);
+      const live = await client.readContract({ address: grants!, abi: accessGrantsAbi, functionName: 'isLive', args: [request.patient, request.requester, bit] });
+      if (!live) return whyNotLive(request.patient, request.requester, bit);
+      const grant = await client.readContract({ address: grants!, abi: accessGrantsAbi, functionName: 'grantOf', args: [request.patient, request.requester] });
+
+      // The log first: a share never leaves without its entry on disk.
+      const releasedAt = now();
+      const id = keccak256(
+        encodeAbiParameters(
+          [{ type: 'address' }, { type: 'address' }, { type: 'bytes32' }, { type: 'uint32' }, { type: 'bytes32' }, { type: 'uint64' }],
+          [request.requester, request.patient, request.recordId, request.version, request.nonce, BigInt(releasedAt)],
+        ),
+      );
+      try {
+        db.insert(t)
+          .values({ id, requester, patient: version.patient, recordId: request.recordId, version: request.version, category: version.category, purpose: Number(grant.purpose), nonce: request.nonce, releasedAt, batchRoot: null, proof: null })
+          .run();
+      } catch {
+        return refuse(409, 'REPLAYED', 'This request was already used (same nonce); sign a new one');
+      }
+      const sealedShare = fromBase64(share.sealedShare);
+      const opened = openShare(sealedShare);
+      const { headerLength } = readShareHeader(sealedShare);
+      const ad = releaseAssociatedData(sealedShare.subarray(0, headerLength), request.requester, request.nonce);
+      const sealedY = createKeySealer(fromBase64Hex(request.requesterKey), { batch: 1 })(opened.y, ad);
+      opened.y.fill(0);
+      const ciphertext = await opts.blobs.get(version.cid);
+      return {
+        status: 200,
+        body: { share: share.sealedShare, sealedY: toBase64(sealedY), category: version.category, cid: version.cid, ciphertext: toBase64(ciphertext), logId: id },
+      };
+    },
+
+    async postLogRoots() {
+      const pending = db.select().from(t).where(isNull(t.batchRoot)).orderBy(asc(t.releasedAt)).limit(4096).all();
+      if (pending.length === 0) return 0;
+      const values = pending.map((e) => [e.id, getAddress(e.requester), getAddress(e.patient), e.recordId, e.version, e.purpose, BigInt(e.releasedAt)] as const);
+      const tree = StandardMerkleTree.of(values.map((v) => [...v]), [...LOG_ENCODING]);
+      const root = tree.root as Hex;
+      const already = await client.readContract({ address: committeeAddress!, abi: releaseCommitteeAbi, functionName: 'wasPostedBy', args: [root, member] });
+      if (!already) {
+        const hash = await wallet.writeContract({ address: committeeAddress!, abi: releaseCommitteeAbi, functionName: 'postLogRoot', args: [root, pending.length], gas: 200_000n });
+        const receipt = await client.waitForTransactionReceipt({ hash, timeout: 60_000 });
+        if (receipt.status !== 'success') throw new Error(`Posting the log root reverted (${hash}); the entries stay pending`);
+      }
+      sqlite.transaction(() => {
+        pending.forEach((e, i) => {
+          db.update(t).set({ batchRoot: root, proof: JSON.stringify(tree.getProof(i)) }).where(eq(t.id, e.id)).run();
+        });
+      })();
+      return pending.length;
+    },
+
+    log: () => db.select().from(t).orderBy(asc(t.releasedAt)).all(),
+    close: () => sqlite.close(),
+  };
+}
+
+function fromBase64Hex(hex: Hex): Uint8Array {
+  return Uint8Array.from(Buffer.from(hex.slice(2), 'hex'));
+}
+
+/** Checks a log entry against the root its gateway posted (what a patient's client does). */
+export function verifyLogEntry(
+  entry: { id: string; requester: string; patient: string; recordId: string; version: number; purpose: number; releasedAt: number },
+  root: Hex,
+  proof: readonly Hex[],
+): boolean {
+  const value = [entry.id, getAddress(entry.requester), getAddress(entry.patient), entry.recordId, entry.version, entry.purpose, BigInt(entry.releasedAt)];
+  return StandardMerkleTree.verify(root, [...LOG_ENCODING], value, [...proof]);
+}

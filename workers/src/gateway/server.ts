@@ -1,0 +1,58 @@
+/**
+ * The gateway's HTTP API on 127.0.0.1 (or HOST): `POST /release` with `{request, signature}` (see
+ * sdk/src/access/release.ts), `GET /health`. Bodies over 64 KiB are refused; every answer is JSON.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Gateway } from './gateway.ts';
+
+const MAX_BODY = 64 * 1024;
+
+export interface GatewayServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export function startGatewayServer(gateway: Gateway, { port = 0, host = '127.0.0.1' }: { port?: number; host?: string } = {}): Promise<GatewayServer> {
+  const server: Server = createServer((req, res) => {
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === 'OPTIONS') return send(204, {});
+    if (req.method === 'GET' && req.url === '/health') return send(200, { member: gateway.member });
+    if (req.method !== 'POST' || req.url !== '/release') return send(404, { error: { code: 'NOT_FOUND', message: 'POST /release or GET /health' } });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        send(413, { error: { code: 'TOO_LARGE', message: 'A release request is at most 64 KiB' } });
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => {
+      if (size > MAX_BODY) return;
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        return send(400, { error: { code: 'BAD_REQUEST', message: 'The body is not JSON' } });
+      }
+      gateway.release(body).then(
+        (reply) => send(reply.status, reply.body),
+        (err: unknown) => send(503, { error: { code: 'GATEWAY_ERROR', message: `The gateway could not complete the release: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` } }),
+      );
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const { port: bound } = server.address() as AddressInfo;
+      resolve({
+        url: `http://${host}:${bound}`,
+        close: () => new Promise<void>((r) => server.close(() => r())),
+      });
+    });
+  });
+}
