@@ -52,6 +52,44 @@ export const DATA_SOURCES: readonly DataSourceSpec[] = [
       BatchAnchored: 'handleBatchAnchored',
     },
   },
+  {
+    contract: 'OrganizationRegistry',
+    file: './src/organization-registry.ts',
+    entities: ['Organization'],
+    handlers: {
+      OrganizationRegistered: 'handleOrganizationRegistered',
+      OrganizationUpdated: 'handleOrganizationUpdated',
+      OrganizationAccredited: 'handleOrganizationAccredited',
+      OrganizationSuspended: 'handleOrganizationSuspended',
+    },
+  },
+  {
+    contract: 'AccessGrants',
+    file: './src/access-grants.ts',
+    entities: ['AccessRequest', 'Grant', 'AccessEvent', 'BreakGlass', 'PatientPolicy'],
+    handlers: {
+      RequestCreated: 'handleRequestCreated',
+      RequestApproved: 'handleRequestApproved',
+      RequestDenied: 'handleRequestDenied',
+      RequestCancelled: 'handleRequestCancelled',
+      GrantRevoked: 'handleGrantRevoked',
+      PolicyUpdated: 'handlePolicyUpdated',
+      BreakGlassOpened: 'handleBreakGlassOpened',
+      BreakGlassClosed: 'handleBreakGlassClosed',
+    },
+  },
+  {
+    contract: 'ReleaseCommittee',
+    file: './src/release-committee.ts',
+    entities: ['CommitteeMember', 'CommitteeEpoch', 'LogRoot'],
+    handlers: {
+      MemberAdded: 'handleMemberAdded',
+      MemberRemoved: 'handleMemberRemoved',
+      MemberKeyRotated: 'handleMemberKeyRotated',
+      EpochStarted: 'handleEpochStarted',
+      LogRootPosted: 'handleLogRootPosted',
+    },
+  },
 ];
 
 /** A file data source template: created by a mapping with a CID, handled once the file is fetched. */

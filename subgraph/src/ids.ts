@@ -1,6 +1,6 @@
 // Entity ids shared by every mapping. The embedded indexer (workers/src/indexer) builds the
 // same ids; the parity test (test/parity.test.ts) holds both to it.
-import { Address, Bytes, ethereum } from '@graphprotocol/graph-ts';
+import { Address, BigInt, Bytes, ethereum } from '@graphprotocol/graph-ts';
 
 /** Event entity id: the transaction hash followed by the log index as 4 big-endian bytes. */
 export function eventId(event: ethereum.Event): Bytes {
@@ -16,6 +16,30 @@ export function eventId(event: ethereum.Event): Bytes {
 /** Patient id: the patient's 20 address bytes. */
 export function patientId(patient: Address): Bytes {
   return changetype<Bytes>(patient);
+}
+
+/** Organization, PatientPolicy and CommitteeMember ids: the account's 20 address bytes. */
+export function accountId(account: Address): Bytes {
+  return changetype<Bytes>(account);
+}
+
+/** Grant and BreakGlass ids: the patient's address followed by the organisation's (40 bytes). */
+export function pairId(patient: Address, organization: Address): Bytes {
+  return changetype<Bytes>(patient).concat(changetype<Bytes>(organization));
+}
+
+/** AccessRequest id: the request id as 32 big-endian bytes (a uint256; hex order is numeric order). */
+export function requestId(id: BigInt): Bytes {
+  // graph-ts BigInt bytes are little-endian two's complement; a uint256 has at most 33 (a sign byte).
+  const out = new Bytes(32);
+  const n = id.length < 32 ? id.length : 32;
+  for (let i = 0; i < n; i++) out[31 - i] = id[i];
+  return out;
+}
+
+/** LogRoot id: the member's address followed by the root (52 bytes). */
+export function logRootId(member: Address, root: Bytes): Bytes {
+  return changetype<Bytes>(member).concat(root);
 }
 
 /** RecordVersion id: the batch root followed by the leaf hash (64 bytes). */

@@ -10,6 +10,9 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const ADDRESS = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
 const ANCHOR = '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512';
+const ORGS = '0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0';
+const GRANTS = '0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9';
+const COMMITTEE = '0xDc64a140Aa3E981100a9becA4E685f962f0cF6C9';
 
 describe('networkName', () => {
   it('names known chains as graph-node does, local chains as localhost', () => {
@@ -32,7 +35,13 @@ describe('generateManifest', () => {
       {
         chainId: 31337,
         startBlock: 42,
-        contracts: { PatientRegistry: { address: ADDRESS, startBlock: 42 }, RecordAnchor: { address: ANCHOR, startBlock: 43 } },
+        contracts: {
+          PatientRegistry: { address: ADDRESS, startBlock: 42 },
+          RecordAnchor: { address: ANCHOR, startBlock: 43 },
+          OrganizationRegistry: { address: ORGS, startBlock: 44 },
+          AccessGrants: { address: GRANTS, startBlock: 45 },
+          ReleaseCommittee: { address: COMMITTEE, startBlock: 46 },
+        },
       },
       deploymentsDir,
     );
@@ -56,6 +65,14 @@ describe('generateManifest', () => {
     expect(yaml).toContain(
       '- event: BatchAnchored(indexed uint256,indexed bytes32,indexed address,uint32,bytes32)\n          handler: handleBatchAnchored',
     );
+    expect(yaml).toContain(`address: "${GRANTS}"`);
+    expect(yaml).toContain('startBlock: 45');
+    expect(yaml).toContain(
+      '- event: RequestApproved(indexed uint256,indexed address,indexed address,uint16,uint8,uint64)\n          handler: handleRequestApproved',
+    );
+    expect(yaml).toContain('- event: OrganizationRegistered(indexed address,indexed uint8,bytes32,bytes32)');
+    expect(yaml).toContain('- event: LogRootPosted(indexed address,indexed bytes32,uint32,indexed uint64)\n          handler: handleLogRootPosted');
+    expect(yaml).toContain('file: ./src/access-grants.ts');
     // The manifest's RecordVersions come from a file data source template.
     expect(yaml).toContain(
       [
@@ -85,6 +102,9 @@ describe('generateManifest', () => {
     expect(result.sources).toEqual([
       { contract: 'PatientRegistry', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
       { contract: 'RecordAnchor', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
+      { contract: 'OrganizationRegistry', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
+      { contract: 'AccessGrants', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
+      { contract: 'ReleaseCommittee', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
     ]);
     const yaml = readFileSync(result.manifestFile, 'utf8');
     expect(yaml).toContain('# PLACEHOLDER SOURCE: no deployment for chain 31337');
@@ -100,8 +120,13 @@ describe('generateManifest', () => {
     expect(result.sources).toEqual([
       { contract: 'PatientRegistry', address: ADDRESS, startBlock: 7 },
       { contract: 'RecordAnchor', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
+      { contract: 'OrganizationRegistry', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
+      { contract: 'AccessGrants', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
+      { contract: 'ReleaseCommittee', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
     ]);
-    expect(readFileSync(result.manifestFile, 'utf8')).toMatch(/# PLACEHOLDER SOURCE: .* has no RecordAnchor/);
+    expect(readFileSync(result.manifestFile, 'utf8')).toMatch(
+      /# PLACEHOLDER SOURCE: .* has no RecordAnchor, OrganizationRegistry, AccessGrants, ReleaseCommittee/,
+    );
     expect(() => generateManifest({ chainId: 31337, deploymentsDir, outDir: join(tmp, 'out-old2'), requireDeployment: true })).toThrow(
       expect.objectContaining({ code: 'DEPLOYMENT_INVALID' }),
     );

@@ -52,6 +52,15 @@ describe('handlePatientRegistered', () => {
       EncryptionKeyRotated: [],
       AnchorBatch: [],
       RecordVersion: [],
+      Organization: [],
+      AccessRequest: [],
+      Grant: [],
+      AccessEvent: [],
+      BreakGlass: [],
+      PatientPolicy: [],
+      CommitteeMember: [],
+      CommitteeEpoch: [],
+      LogRoot: [],
     });
   });
 

@@ -41,7 +41,24 @@ describe('schema.graphql as the store sees it', () => {
     const e = schema.get('EncryptionKeyRotated')!;
     expect(e.immutable).toBe(true);
     expect(e.fields.find((f) => f.name === 'patient')).toMatchObject({ kind: StoreKind.BYTES, references: 'Patient', nullable: false });
-    expect([...schema.keys()]).toEqual(['Patient', 'PatientRegistered', 'EncryptionKeyRotated', 'AnchorBatch', 'RecordVersion']);
+    expect([...schema.keys()]).toEqual([
+      'Patient',
+      'PatientRegistered',
+      'EncryptionKeyRotated',
+      'AnchorBatch',
+      'RecordVersion',
+      'Organization',
+      'AccessRequest',
+      'Grant',
+      'AccessEvent',
+      'BreakGlass',
+      'PatientPolicy',
+      'CommitteeMember',
+      'CommitteeEpoch',
+      'LogRoot',
+    ]);
+    // Nullable fields of the inbox events (unset ones dump as null).
+    expect(schema.get('AccessEvent')!.fields.find((f) => f.name === 'requestId')).toMatchObject({ kind: StoreKind.BIGINT, nullable: true });
     // AnchorBatch.versions is derived: not stored.
     expect(schema.get('AnchorBatch')!.fields.map((f) => f.name)).not.toContain('versions');
     expect(schema.get('RecordVersion')!.fields.find((f) => f.name === 'batch')).toMatchObject({ references: 'AnchorBatch', nullable: false });

@@ -42,6 +42,15 @@ const entityTables: Record<EntityName, PgTable> = {
   EncryptionKeyRotated: schema.encryptionKeyRotated,
   AnchorBatch: schema.anchorBatch,
   RecordVersion: schema.recordVersion,
+  Organization: schema.organization,
+  AccessRequest: schema.accessRequest,
+  Grant: schema.grant,
+  AccessEvent: schema.accessEvent,
+  BreakGlass: schema.breakGlass,
+  PatientPolicy: schema.patientPolicy,
+  CommitteeMember: schema.committeeMember,
+  CommitteeEpoch: schema.committeeEpoch,
+  LogRoot: schema.logRoot,
 };
 
 type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -141,12 +150,12 @@ export class PgStore implements Store {
       .from(schema.indexerCheckpoint)
       .where(eq(schema.indexerCheckpoint.id, CHECKPOINT_ID));
     if (!row) return null;
-    const { chainId, contractAddress, anchorAddress, startBlock, startBlockHash, blockNumber, blockHash, blockTimestamp } = row;
+    const { blockNumber, blockHash, blockTimestamp, id: _id, ...identity } = row;
     const checkpoint =
       blockNumber !== null && blockHash !== null && blockTimestamp !== null
         ? { number: blockNumber, hash: blockHash, timestamp: blockTimestamp }
         : null;
-    return { chainId, contractAddress, anchorAddress, startBlock, startBlockHash, checkpoint };
+    return { ...identity, checkpoint };
   }
 
   async resetState(identity: ChainIdentity): Promise<void> {
@@ -175,13 +184,13 @@ export class PgStore implements Store {
     await this.#db.transaction(async (tx) => {
       for (const entity of IMMUTABLE_ENTITIES) {
         const table: AnyTable = entityTables[entity];
-        for (const part of chunks<EntityRow>(page.inserts[entity])) {
+        for (const part of chunks<EntityRow>(page.inserts[entity] ?? [])) {
           await tx.insert(table).values(part).onConflictDoUpdate({ target: table.id, set: excludedSet(table) });
         }
       }
       for (const entity of MUTABLE_ENTITIES) {
         const table: AnyTable = entityTables[entity];
-        for (const part of chunks(page.upserts[entity])) {
+        for (const part of chunks<EntityRow>(page.upserts[entity] ?? [])) {
           await tx.insert(table).values(part).onConflictDoUpdate({ target: table.id, set: excludedSet(table) });
         }
       }

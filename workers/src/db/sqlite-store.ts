@@ -42,6 +42,15 @@ const entityTables: Record<EntityName, SQLiteTable> = {
   EncryptionKeyRotated: schema.encryptionKeyRotated,
   AnchorBatch: schema.anchorBatch,
   RecordVersion: schema.recordVersion,
+  Organization: schema.organization,
+  AccessRequest: schema.accessRequest,
+  Grant: schema.grant,
+  AccessEvent: schema.accessEvent,
+  BreakGlass: schema.breakGlass,
+  PatientPolicy: schema.patientPolicy,
+  CommitteeMember: schema.committeeMember,
+  CommitteeEpoch: schema.committeeEpoch,
+  LogRoot: schema.logRoot,
 };
 
 type Db = BetterSQLite3Database<typeof schema>;
@@ -91,12 +100,12 @@ export class SqliteStore implements Store {
   async readState(): Promise<IndexerState | null> {
     const row = this.#db.select().from(schema.indexerCheckpoint).where(eq(schema.indexerCheckpoint.id, CHECKPOINT_ID)).get();
     if (!row) return null;
-    const { chainId, contractAddress, anchorAddress, startBlock, startBlockHash, blockNumber, blockHash, blockTimestamp } = row;
+    const { blockNumber, blockHash, blockTimestamp, id: _id, ...identity } = row;
     const checkpoint =
       blockNumber !== null && blockHash !== null && blockTimestamp !== null
         ? { number: blockNumber, hash: blockHash, timestamp: blockTimestamp }
         : null;
-    return { chainId, contractAddress, anchorAddress, startBlock, startBlockHash, checkpoint };
+    return { ...identity, checkpoint };
   }
 
   async resetState(identity: ChainIdentity): Promise<void> {
@@ -125,13 +134,13 @@ export class SqliteStore implements Store {
     this.#db.transaction((tx) => {
       for (const entity of IMMUTABLE_ENTITIES) {
         const table: AnyTable = entityTables[entity];
-        for (const part of chunks<EntityRow>(page.inserts[entity])) {
+        for (const part of chunks<EntityRow>(page.inserts[entity] ?? [])) {
           tx.insert(table).values(part).onConflictDoUpdate({ target: table.id, set: excludedSet(table) }).run();
         }
       }
       for (const entity of MUTABLE_ENTITIES) {
         const table: AnyTable = entityTables[entity];
-        for (const part of chunks(page.upserts[entity])) {
+        for (const part of chunks<EntityRow>(page.upserts[entity] ?? [])) {
           tx.insert(table).values(part).onConflictDoUpdate({ target: table.id, set: excludedSet(table) }).run();
         }
       }

@@ -8,6 +8,9 @@ const identity = {
   chainId: 31337,
   contractAddress: '0x' + '11'.repeat(20),
   anchorAddress: '0x' + '22'.repeat(20),
+  organizationRegistryAddress: null,
+  accessGrantsAddress: null,
+  releaseCommitteeAddress: null,
   startBlock: 1,
   startBlockHash: '0x' + '01'.repeat(32),
 };

@@ -11,6 +11,15 @@ export type EntityRows = {
   EncryptionKeyRotated: typeof sqlite.encryptionKeyRotated.$inferSelect;
   AnchorBatch: typeof sqlite.anchorBatch.$inferSelect;
   RecordVersion: typeof sqlite.recordVersion.$inferSelect;
+  Organization: typeof sqlite.organization.$inferSelect;
+  AccessRequest: typeof sqlite.accessRequest.$inferSelect;
+  Grant: typeof sqlite.grant.$inferSelect;
+  AccessEvent: typeof sqlite.accessEvent.$inferSelect;
+  BreakGlass: typeof sqlite.breakGlass.$inferSelect;
+  PatientPolicy: typeof sqlite.patientPolicy.$inferSelect;
+  CommitteeMember: typeof sqlite.committeeMember.$inferSelect;
+  CommitteeEpoch: typeof sqlite.committeeEpoch.$inferSelect;
+  LogRoot: typeof sqlite.logRoot.$inferSelect;
 };
 
 // Both dialects must give the same row shapes; this fails to compile when they drift apart.
@@ -19,12 +28,29 @@ const dialectsAgree: Same<EntityRows['Patient'], typeof pg.patient.$inferSelect>
   Same<EntityRows['PatientRegistered'], typeof pg.patientRegistered.$inferSelect> &
   Same<EntityRows['EncryptionKeyRotated'], typeof pg.encryptionKeyRotated.$inferSelect> &
   Same<EntityRows['AnchorBatch'], typeof pg.anchorBatch.$inferSelect> &
-  Same<EntityRows['RecordVersion'], typeof pg.recordVersion.$inferSelect> = true;
+  Same<EntityRows['RecordVersion'], typeof pg.recordVersion.$inferSelect> &
+  Same<EntityRows['Organization'], typeof pg.organization.$inferSelect> &
+  Same<EntityRows['AccessRequest'], typeof pg.accessRequest.$inferSelect> &
+  Same<EntityRows['Grant'], typeof pg.grant.$inferSelect> &
+  Same<EntityRows['AccessEvent'], typeof pg.accessEvent.$inferSelect> &
+  Same<EntityRows['BreakGlass'], typeof pg.breakGlass.$inferSelect> &
+  Same<EntityRows['PatientPolicy'], typeof pg.patientPolicy.$inferSelect> &
+  Same<EntityRows['CommitteeMember'], typeof pg.committeeMember.$inferSelect> &
+  Same<EntityRows['CommitteeEpoch'], typeof pg.committeeEpoch.$inferSelect> &
+  Same<EntityRows['LogRoot'], typeof pg.logRoot.$inferSelect> = true;
 void dialectsAgree;
 
 export type EntityName = keyof EntityRows;
 /** Entities that change after they are written (the schema's `@entity(immutable: false)`). */
-export const MUTABLE_ENTITIES = ['Patient'] as const satisfies readonly EntityName[];
+export const MUTABLE_ENTITIES = [
+  'Patient',
+  'Organization',
+  'AccessRequest',
+  'Grant',
+  'BreakGlass',
+  'PatientPolicy',
+  'CommitteeMember',
+] as const satisfies readonly EntityName[];
 /** Event entities, written once (`@entity(immutable: true)`); each has a `blockNumber`. */
 export const IMMUTABLE_ENTITIES = [
   'PatientRegistered',
@@ -32,6 +58,9 @@ export const IMMUTABLE_ENTITIES = [
   'AnchorBatch',
   // Written when the batch's manifest is fetched, with the batch's blockNumber (rollback goes by it).
   'RecordVersion',
+  'AccessEvent',
+  'CommitteeEpoch',
+  'LogRoot',
 ] as const satisfies readonly EntityName[];
 export const ENTITY_NAMES: readonly EntityName[] = [...MUTABLE_ENTITIES, ...IMMUTABLE_ENTITIES];
 export type MutableEntityName = (typeof MUTABLE_ENTITIES)[number];
@@ -50,6 +79,10 @@ export type ChainIdentity = {
   contractAddress: string;
   /** RecordAnchor, or null when the deployment has none. */
   anchorAddress: string | null;
+  /** OrganizationRegistry, AccessGrants and ReleaseCommittee, each null when the deployment has none. */
+  organizationRegistryAddress: string | null;
+  accessGrantsAddress: string | null;
+  releaseCommitteeAddress: string | null;
   startBlock: number;
   startBlockHash: string;
 };
@@ -82,9 +115,10 @@ export type PageWrite = {
   checkpoint: BlockRef;
   /** Hashes to remember for reorg detection (the checkpoint's block among them). */
   blocks: BlockRef[];
-  inserts: { [E in ImmutableEntityName]: EntityRows[E][] };
-  /** Final state after the page of every mutable entity it touched. */
-  upserts: { [E in MutableEntityName]: EntityRows[E][] };
+  /** New event rows, per entity (an entity left out has none). */
+  inserts: { [E in ImmutableEntityName]?: EntityRows[E][] };
+  /** Final state after the page of every mutable entity it touched (an entity left out: none). */
+  upserts: { [E in MutableEntityName]?: EntityRows[E][] };
   undo: UndoEntry[];
   /** Manifests of the batches anchored in the page, to fetch. */
   manifests: PendingManifest[];

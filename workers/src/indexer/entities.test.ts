@@ -4,7 +4,36 @@ import { checkModelsAgainstTables, loadEntityModels, parseEntityModels } from '.
 describe('entity model', () => {
   it('reads subgraph/schema.graphql and matches the drizzle tables', () => {
     const { models } = loadEntityModels();
-    expect(models.map((m) => m.name)).toEqual(['Patient', 'PatientRegistered', 'EncryptionKeyRotated', 'AnchorBatch', 'RecordVersion']);
+    expect(models.map((m) => m.name)).toEqual([
+      'Patient',
+      'PatientRegistered',
+      'EncryptionKeyRotated',
+      'AnchorBatch',
+      'RecordVersion',
+      'Organization',
+      'AccessRequest',
+      'Grant',
+      'AccessEvent',
+      'BreakGlass',
+      'PatientPolicy',
+      'CommitteeMember',
+      'CommitteeEpoch',
+      'LogRoot',
+    ]);
+    expect(models.filter((m) => !m.immutable).map((m) => m.name)).toEqual([
+      'Patient',
+      'Organization',
+      'AccessRequest',
+      'Grant',
+      'BreakGlass',
+      'PatientPolicy',
+      'CommitteeMember',
+    ]);
+    expect(models.find((m) => m.name === 'AccessEvent')!.fields.find((f) => f.name === 'requestId')).toMatchObject({
+      kind: 'scalar',
+      scalar: 'BigInt',
+      nonNull: false,
+    });
     expect(models.find((m) => m.name === 'AnchorBatch')!.fields.find((f) => f.name === 'versions')).toMatchObject({
       kind: 'derived',
       entity: 'RecordVersion',

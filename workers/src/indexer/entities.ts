@@ -42,6 +42,15 @@ const entityTables: Record<EntityName, Table> = {
   EncryptionKeyRotated: tables.encryptionKeyRotated,
   AnchorBatch: tables.anchorBatch,
   RecordVersion: tables.recordVersion,
+  Organization: tables.organization,
+  AccessRequest: tables.accessRequest,
+  Grant: tables.grant,
+  AccessEvent: tables.accessEvent,
+  BreakGlass: tables.breakGlass,
+  PatientPolicy: tables.patientPolicy,
+  CommitteeMember: tables.committeeMember,
+  CommitteeEpoch: tables.committeeEpoch,
+  LogRoot: tables.logRoot,
 };
 
 function directive(node: { directives?: readonly ConstDirectiveNode[] }, name: string) {

@@ -1,5 +1,5 @@
 // The embedded indexer: follows the logs of the deployment's contracts (PatientRegistry, and
-// RecordAnchor when deployed) page by page, CONFIRMATIONS behind the head, and writes each page
+// RecordAnchor, OrganizationRegistry, AccessGrants and ReleaseCommittee when deployed) page by page, CONFIRMATIONS behind the head, and writes each page
 // (entities, block hashes, checkpoint) in one transaction. Before every page it checks that its
 // checkpoint is still on the chain; if not, it finds the newest block it remembers that still
 // is, rolls back to it and indexes the new branch.
@@ -19,7 +19,8 @@ import type { Deployment } from '@consentry/sdk/deployment';
 import { ConsentryError } from '@consentry/sdk/errors';
 import { pino, type Logger } from 'pino';
 import { BlockNotFoundError, createPublicClient, http, isAddressEqual, type Address, type Hex, type PublicClient } from 'viem';
-import type { BlockRef, ChainIdentity, MutableEntityName, PendingManifest, Store } from '../db/store.ts';
+import type { ContractName } from '@consentry/sdk/deployment';
+import { MUTABLE_ENTITIES, type BlockRef, type ChainIdentity, type MutableEntityName, type PendingManifest, type Store } from '../db/store.ts';
 import { IndexerError } from './errors.ts';
 import {
   entitiesRead,
@@ -33,6 +34,24 @@ import {
   recordVersionsOf,
   type RecordAnchorEvent,
 } from './mappings/record-anchor.ts';
+import {
+  accessEntitiesRead,
+  accessGrantsEvents,
+  handleAccessGrantsEvent,
+  type AccessGrantsEvent,
+} from './mappings/access-grants.ts';
+import {
+  handleOrganizationRegistryEvent,
+  organizationEntitiesRead,
+  organizationRegistryEvents,
+  type OrganizationRegistryEvent,
+} from './mappings/organization-registry.ts';
+import {
+  committeeEntitiesRead,
+  handleReleaseCommitteeEvent,
+  releaseCommitteeEvents,
+  type ReleaseCommitteeEvent,
+} from './mappings/release-committee.ts';
 import { PageContext } from './page.ts';
 
 export type IndexerLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
@@ -58,7 +77,55 @@ export type IndexerOptions = {
   manifestTimeoutMs?: number;
 };
 
-type ChainEvent = PatientRegistryEvent | RecordAnchorEvent;
+type ChainEvent =
+  | PatientRegistryEvent
+  | RecordAnchorEvent
+  | OrganizationRegistryEvent
+  | AccessGrantsEvent
+  | ReleaseCommitteeEvent;
+
+/** One followed contract: the events it emits, the entities its handlers read and the handler. */
+type Family = {
+  contract: ContractName;
+  // viem's event item types differ per ABI; getLogs gets them all as one list.
+  events: readonly { type: 'event'; name: string }[];
+  read: (event: ChainEvent) => Array<[MutableEntityName, string]>;
+  handle: (ctx: PageContext, event: ChainEvent) => void;
+};
+
+/** Every contract the indexer can follow; those missing from a deployment are skipped. */
+const FAMILIES: readonly Family[] = [
+  {
+    contract: 'PatientRegistry',
+    events: patientRegistryEvents,
+    read: (e) => entitiesRead(e as PatientRegistryEvent),
+    handle: (ctx, e) => handlePatientRegistryEvent(ctx, e as PatientRegistryEvent),
+  },
+  {
+    contract: 'RecordAnchor',
+    events: recordAnchorEvents,
+    read: () => [],
+    handle: (ctx, e) => handleRecordAnchorEvent(ctx, e as RecordAnchorEvent),
+  },
+  {
+    contract: 'OrganizationRegistry',
+    events: organizationRegistryEvents,
+    read: (e) => organizationEntitiesRead(e as OrganizationRegistryEvent),
+    handle: (ctx, e) => handleOrganizationRegistryEvent(ctx, e as OrganizationRegistryEvent),
+  },
+  {
+    contract: 'AccessGrants',
+    events: accessGrantsEvents,
+    read: (e) => accessEntitiesRead(e as AccessGrantsEvent),
+    handle: (ctx, e) => handleAccessGrantsEvent(ctx, e as AccessGrantsEvent),
+  },
+  {
+    contract: 'ReleaseCommittee',
+    events: releaseCommitteeEvents,
+    read: (e) => committeeEntitiesRead(e as ReleaseCommitteeEvent),
+    handle: (ctx, e) => handleReleaseCommitteeEvent(ctx, e as ReleaseCommitteeEvent),
+  },
+];
 
 export type IndexerStatus = {
   checkpoint: BlockRef | null;
@@ -110,8 +177,13 @@ export function createIndexer(options: IndexerOptions): Indexer {
 
   const registry = deployment.contracts.PatientRegistry;
   const anchor = deployment.contracts.RecordAnchor ?? null;
-  const startBlock = Math.min(registry.startBlock, anchor?.startBlock ?? registry.startBlock);
-  const addresses: Address[] = anchor ? [registry.address, anchor.address] : [registry.address];
+  const followed = FAMILIES.flatMap((family) => {
+    const entry = deployment.contracts[family.contract];
+    return entry ? [{ ...family, address: entry.address, startBlock: entry.startBlock }] : [];
+  });
+  const startBlock = Math.min(...followed.map((f) => f.startBlock));
+  const addresses: Address[] = followed.map((f) => f.address);
+  const addressOf = (contract: ContractName): string | null => deployment.contracts[contract]?.address.toLowerCase() ?? null;
   const blobs = options.blobs;
   const manifestRetryMs = options.manifestRetryMs ?? 5000;
   const manifestTimeoutMs = options.manifestTimeoutMs ?? 10_000;
@@ -190,7 +262,10 @@ export function createIndexer(options: IndexerOptions): Indexer {
     identity = {
       chainId,
       contractAddress: registry.address.toLowerCase(),
-      anchorAddress: anchor ? anchor.address.toLowerCase() : null,
+      anchorAddress: addressOf('RecordAnchor'),
+      organizationRegistryAddress: addressOf('OrganizationRegistry'),
+      accessGrantsAddress: addressOf('AccessGrants'),
+      releaseCommitteeAddress: addressOf('ReleaseCommittee'),
       startBlock,
       startBlockHash: start.hash,
     };
@@ -200,6 +275,9 @@ export function createIndexer(options: IndexerOptions): Indexer {
       state.chainId === identity.chainId &&
       state.contractAddress === identity.contractAddress &&
       state.anchorAddress === identity.anchorAddress &&
+      state.organizationRegistryAddress === identity.organizationRegistryAddress &&
+      state.accessGrantsAddress === identity.accessGrantsAddress &&
+      state.releaseCommitteeAddress === identity.releaseCommitteeAddress &&
       state.startBlock === identity.startBlock &&
       state.startBlockHash === identity.startBlockHash;
     if (!same) {
@@ -215,16 +293,14 @@ export function createIndexer(options: IndexerOptions): Indexer {
     );
   }
 
-  /** Which contract emits an event: logs of the other contract's events are not ours. */
-  const emitter = new Map<string, Address>([
-    ...patientRegistryEvents.map((e): [string, Address] => [e.name, registry.address]),
-    ...(anchor ? recordAnchorEvents.map((e): [string, Address] => [e.name, anchor.address]) : []),
-  ]);
+  /** Which contract emits an event (event names are unique across them): logs of another contract's events are not ours. */
+  const emitter = new Map<string, (typeof followed)[number]>(followed.flatMap((f) => f.events.map((e): [string, (typeof followed)[number]] => [e.name, f])));
+  const followedEvents = followed.flatMap((f) => f.events) as unknown as typeof patientRegistryEvents;
 
   async function fetchLogs(fromBlock: number, toBlock: number): Promise<ChainEvent[]> {
     const logs = await client.getLogs({
       address: addresses,
-      events: [...patientRegistryEvents, ...(anchor ? recordAnchorEvents : [])],
+      events: followedEvents,
       fromBlock: BigInt(fromBlock),
       toBlock: BigInt(toBlock),
       strict: true,
@@ -233,7 +309,7 @@ export function createIndexer(options: IndexerOptions): Indexer {
       .filter((l) => l.blockNumber !== null && l.logIndex !== null && l.transactionHash !== null)
       .filter((l) => {
         const from = emitter.get(l.eventName);
-        return from !== undefined && isAddressEqual(from, l.address);
+        return from !== undefined && isAddressEqual(from.address, l.address);
       })
       .map(
         (l) =>
@@ -402,17 +478,20 @@ export function createIndexer(options: IndexerOptions): Indexer {
   async function buildPage(events: ChainEvent[], last: BlockRef, blocks: BlockRef[]) {
     const wanted = new Map<MutableEntityName, Set<string>>();
     for (const e of events) {
-      if (e.eventName === 'BatchAnchored') continue;
-      for (const [entity, id] of entitiesRead(e)) {
+      for (const [entity, id] of emitter.get(e.eventName)!.read(e)) {
         if (!wanted.has(entity)) wanted.set(entity, new Set());
         wanted.get(entity)!.add(id);
       }
     }
-    const ctx = new PageContext(wanted, { Patient: await store.load('Patient', [...(wanted.get('Patient') ?? [])]) });
+    const loaded: { [E in MutableEntityName]?: Awaited<ReturnType<typeof store.load<E>>> } = {};
+    for (const entity of MUTABLE_ENTITIES) {
+      const ids = wanted.get(entity);
+      if (ids) (loaded as Record<string, unknown>)[entity] = await store.load(entity, [...ids]);
+    }
+    const ctx = new PageContext(wanted, loaded);
     for (const e of events) {
       ctx.enterBlock(e.blockNumber);
-      if (e.eventName === 'BatchAnchored') handleRecordAnchorEvent(ctx, e);
-      else handlePatientRegistryEvent(ctx, e);
+      emitter.get(e.eventName)!.handle(ctx, e);
     }
     // Keep the previous checkpoint too, so a reorg search always finds a block to fall back to.
     const pruneBelow = Math.min(last.number - reorgThreshold, checkpoint?.number ?? last.number);

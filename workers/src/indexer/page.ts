@@ -81,7 +81,7 @@ export class PageContext {
     const upserts = {} as PageWrite['upserts'];
     for (const entity of MUTABLE_ENTITIES) {
       const rows = this.#current.get(entity)!;
-      upserts[entity] = [...this.#dirty.get(entity)!].map((id) => rows.get(id)) as EntityRows[typeof entity][];
+      (upserts as Record<string, EntityRow[]>)[entity] = [...this.#dirty.get(entity)!].map((id) => rows.get(id)!);
     }
     const inserts = {} as PageWrite['inserts'];
     for (const entity of IMMUTABLE_ENTITIES) {

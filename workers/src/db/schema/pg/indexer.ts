@@ -11,6 +11,10 @@ export const indexerCheckpoint = pgTable('indexer_checkpoint', {
   contractAddress: text('contract_address').notNull(),
   /** The RecordAnchor address; null when the deployment has none. */
   anchorAddress: text('anchor_address'),
+  /** The OrganizationRegistry, AccessGrants and ReleaseCommittee addresses; null when not deployed. */
+  organizationRegistryAddress: text('organization_registry_address'),
+  accessGrantsAddress: text('access_grants_address'),
+  releaseCommitteeAddress: text('release_committee_address'),
   startBlock: bigint('start_block', { mode: 'number' }).notNull(),
   startBlockHash: text('start_block_hash').notNull(),
   /** Null until the first page is committed. */

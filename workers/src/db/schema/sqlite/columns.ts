@@ -16,3 +16,10 @@ export const int = customType<{ data: number; driverData: bigint | number }>({
   toDriver: (value) => value,
   fromDriver: (value) => Number(value),
 });
+
+/** A GraphQL `Boolean`: INTEGER 0 or 1, a JS boolean. */
+export const bool = customType<{ data: boolean; driverData: bigint | number }>({
+  dataType: () => 'integer',
+  toDriver: (value) => (value ? 1 : 0),
+  fromDriver: (value) => Number(value) === 1,
+});

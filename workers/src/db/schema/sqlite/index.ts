@@ -1,3 +1,6 @@
 export * from './patients.ts';
 export * from './anchors.ts';
+export * from './organizations.ts';
+export * from './access.ts';
+export * from './committee.ts';
 export * from './indexer.ts';

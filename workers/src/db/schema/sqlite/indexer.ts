@@ -12,6 +12,10 @@ export const indexerCheckpoint = sqliteTable('indexer_checkpoint', {
   contractAddress: text('contract_address').notNull(),
   /** The RecordAnchor address; null when the deployment has none. */
   anchorAddress: text('anchor_address'),
+  /** The OrganizationRegistry, AccessGrants and ReleaseCommittee addresses; null when not deployed. */
+  organizationRegistryAddress: text('organization_registry_address'),
+  accessGrantsAddress: text('access_grants_address'),
+  releaseCommitteeAddress: text('release_committee_address'),
   startBlock: int('start_block').notNull(),
   startBlockHash: text('start_block_hash').notNull(),
   /** Null until the first page is committed. */

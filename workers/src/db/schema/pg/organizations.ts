@@ -1,0 +1,25 @@
+// The OrganizationRegistry entities of subgraph/schema.graphql, for PostgreSQL.
+// Same conventions as patients.ts: snake_case tables, GraphQL field names, lowercase 0x-hex Bytes.
+import { boolean, index, integer, numeric, pgTable, text } from 'drizzle-orm/pg-core';
+
+const bigInt = (name: string) => numeric(name, { precision: 78, scale: 0, mode: 'bigint' });
+
+/** An organisation (mutable; id = its address). */
+export const organization = pgTable(
+  'organization',
+  {
+    id: text('id').primaryKey(),
+    kind: integer('kind').notNull(),
+    nameHash: text('name_hash').notNull(),
+    metadataHash: text('metadata_hash').notNull(),
+    accredited: boolean('accredited').notNull(),
+    accreditedUntil: bigInt('accredited_until').notNull(),
+    accreditedBy: text('accredited_by').notNull(),
+    suspensionReasonHash: text('suspension_reason_hash').notNull(),
+    registeredAtBlock: bigInt('registered_at_block').notNull(),
+    registeredAtTimestamp: bigInt('registered_at_timestamp').notNull(),
+    updatedAtBlock: bigInt('updated_at_block').notNull(),
+    updatedAtTimestamp: bigInt('updated_at_timestamp').notNull(),
+  },
+  (t) => [index('organization_kind_idx').on(t.kind)],
+);
