@@ -13,6 +13,7 @@ import { ConsentryError } from '@consentry/sdk/errors';
 import { freePort, portInUse } from '@consentry/sdk/net';
 import { ANVIL_ACCOUNTS, startAnvil, type AnvilInstance } from '@consentry/sdk/testing/anvil';
 import { deployContracts, type DeployResult } from '../contracts/script/deploy.ts';
+import { ensureLocalCommittee } from './committee.ts';
 
 export interface StackOptions {
   /** Environment overrides on top of process.env (RPC_URL, DATABASE_URL, ports, ...). */
@@ -209,6 +210,21 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     } else {
       log(`index: ${graphqlUrl} (SUBGRAPH_URL)`);
     }
+
+    // The release committee: on the local chain three members (k = 2), each behind its gateway.
+    const gatewayUrls: string[] = [];
+    if (config.CHAIN_ID === 31337) {
+      const members = await ensureLocalCommittee({ rpcUrl, deployment, deployerKey: privateKey, dataDir: config.DATA_DIR, log });
+      for (const [i, m] of members.entries()) {
+        const port = opts.ephemeralPorts ? await freePort() : 4360 + i;
+        const gateway = spawnService(`gateway ${i + 1}`, [...TSX, 'workers/src/gateway/main.ts'], { ...env, GATEWAY_KEY_FILE: m.file, GATEWAY_PORT: String(port) }, log);
+        services.push(gateway);
+        gatewayUrls.push(`http://127.0.0.1:${port}`);
+        await waitForHttp(`http://127.0.0.1:${port}/health`, gateway, 60_000);
+      }
+      if (members.length > 0) log(`gateways: ${members.length} release gateways (k = 2) on ${gatewayUrls.join(', ')}`);
+    }
+    env.GATEWAY_URLS = gatewayUrls.join(',');
 
     // Anchors what the web app stores; no port, nothing to wait for.
     services.push(spawnService('anchorer', [...TSX, 'workers/src/records/anchor-worker.ts'], env, log));

@@ -38,6 +38,11 @@ const COMMANDS: Record<string, Command> = {
     usage: `consentry anchor ${KEY_USAGE}`,
     load: () => import('./records.ts').then((m) => m.runAnchor),
   },
+  share: {
+    summary: 'Share your records\' data keys with the release committee (k-of-n); run again after a committee change',
+    usage: `consentry share ${KEY_USAGE}`,
+    load: () => import('./records.ts').then((m) => m.runShare),
+  },
   export: {
     summary: 'Export your records to a folder (and .zip) that verifies offline, with a readable summary',
     usage: `consentry export --out <dir> [--zip] [--encrypted-only] ${KEY_USAGE}`,

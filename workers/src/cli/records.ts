@@ -11,6 +11,8 @@ import { CATEGORIES, type Category } from '@consentry/sdk/records/categories';
 import { describeResource } from '@consentry/sdk/records/describe';
 import { loadFhirDefinitions, parseFhirInput, type FhirResource } from '@consentry/sdk/records/fhir';
 import { loadConfig } from '@consentry/sdk/config';
+import { readCommittee } from '@consentry/sdk/access/release';
+import { publicClientFor } from '@consentry/sdk/clients';
 import { exportRecords, readExport, verifyExport } from '../records/export.ts';
 import { anchorPending } from '../records/service.ts';
 import { UsageError } from './command.ts';
@@ -88,6 +90,22 @@ async function tryAnchor(ctx: PatientContext, quiet = false): Promise<void> {
   console.log(result.versions === 0 ? `anchor: nothing to send; ${state}` : `anchor: ${n(result.versions)} versions anchored in ${result.batches} batch(es); ${state}`);
 }
 
+/** Splits the data key of every version not yet shared with the committee's current epoch. */
+async function shareWithCommittee(ctx: PatientContext): Promise<void> {
+  const deployment = readDeployment(ctx.config.CHAIN_ID, ctx.config.DEPLOYMENTS_DIR);
+  const address = deployment.contracts.ReleaseCommittee?.address;
+  if (!address) throw new ConsentryError('NO_COMMITTEE', 'This deployment has no release committee');
+  const committee = await readCommittee(publicClientFor(ctx.config.RPC_URL, ctx.config.CHAIN_ID, { retryCount: 1 }), address);
+  if (committee.members.length === 0) throw new ConsentryError('NO_COMMITTEE', 'The release committee has no members yet');
+  const shared = await ctx.records.shareWithCommittee(committee);
+  console.log(`share: ${n(shared)} versions split ${committee.threshold}-of-${committee.members.length} to the release committee (epoch ${committee.epoch})`);
+}
+
+export async function runShare(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { ...KEY_OPTIONS }, strict: true });
+  await withPatient(values, (ctx) => shareWithCommittee(ctx));
+}
+
 export async function runImport(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args, options: { ...KEY_OPTIONS, 'no-anchor': { type: 'boolean' } }, allowPositionals: true, strict: true });
   if (positionals.length === 0) throw new UsageError('Name a FHIR file or a folder of them');
@@ -132,6 +150,11 @@ export async function runImport(args: string[]): Promise<void> {
         await tryAnchor(ctx, true);
       } catch (err) {
         console.error(`import: not anchored yet (${err instanceof Error ? err.message : String(err)}); run \`consentry anchor\` when the chain is up`);
+      }
+      try {
+        await shareWithCommittee(ctx);
+      } catch (err) {
+        console.error(`import: not shared with the release committee yet (${err instanceof Error ? err.message : String(err)}); run \`consentry share\` later`);
       }
     }
     if (errors.length > 0 && result.stored + result.unchanged === 0) process.exitCode = 1;

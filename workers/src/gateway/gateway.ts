@@ -117,6 +117,40 @@ export function createGateway(opts: GatewayOptions): Gateway {
     return true;
   };
 
+  // The committee's epoch changes rarely: read it at most once a second.
+  let epochCache: { value: number; at: number } | undefined;
+  const currentEpoch = async (): Promise<number> => {
+    if (epochCache && now() - epochCache.at < 1000) return epochCache.value;
+    const [epoch] = await client.readContract({ address: committeeAddress!, abi: releaseCommitteeAbi, functionName: 'committee' });
+    epochCache = { value: Number(epoch), at: now() };
+    return epochCache.value;
+  };
+
+  // Group commit: the releases that arrive together are written in one transaction, one fsync
+  // (synchronous=FULL), before any of their shares leaves. Resolves false for a replayed nonce.
+  type Entry = typeof t.$inferInsert;
+  let queue: Array<{ entry: Entry; done: (fresh: boolean) => void; fail: (err: unknown) => void }> = [];
+  const insert = sqlite.prepare(
+    'insert or ignore into gateway_release (id, requester, patient, record_id, version, category, purpose, nonce, released_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const writeQueued = () => {
+    const batch = queue;
+    queue = [];
+    try {
+      const results = sqlite.transaction(() =>
+        batch.map(({ entry: e }) => insert.run(e.id, e.requester, e.patient, e.recordId, e.version, e.category, e.purpose, e.nonce, e.releasedAt).changes === 1),
+      )();
+      batch.forEach((b, i) => b.done(results[i]!));
+    } catch (err) {
+      for (const b of batch) b.fail(err);
+    }
+  };
+  const logRelease = (entry: Entry) =>
+    new Promise<boolean>((done, fail) => {
+      if (queue.length === 0) setImmediate(writeQueued);
+      queue.push({ entry, done, fail });
+    });
+
   async function whyNotLive(patient: Address, requester: Address, bit: number): Promise<GatewayReply> {
     const [grant, block] = await Promise.all([
       client.readContract({ address: grants!, abi: accessGrantsAbi, functionName: 'grantOf', args: [patient, requester] }),
@@ -167,13 +201,15 @@ export function createGateway(opts: GatewayOptions): Gateway {
       const version = await opts.vault.version(request.recordId, request.version);
       if (!version || version.patient !== request.patient.toLowerCase()) return refuse(404, 'NO_RECORD', 'No such record version for this patient');
       if (version.sealedKey === null) return refuse(410, 'RECORD_ERASED', 'The record was erased; nothing can be released');
-      const [epoch] = await client.readContract({ address: committeeAddress!, abi: releaseCommitteeAbi, functionName: 'committee' });
-      const share = await opts.vault.shareFor(request.recordId, request.version, member, Number(epoch));
+      const epoch = await currentEpoch();
+      const share = await opts.vault.shareFor(request.recordId, request.version, member, epoch);
       if (!share) return refuse(404, 'NO_SHARE', `This gateway holds no share of this record for committee epoch ${epoch} (the patient's client has not shared it yet)`);
       const bit = categoryBit(version.category as Category);
-      const live = await client.readContract({ address: grants!, abi: accessGrantsAbi, functionName: 'isLive', args: [request.patient, request.requester, bit] });
+      const [live, grant] = await Promise.all([
+        client.readContract({ address: grants!, abi: accessGrantsAbi, functionName: 'isLive', args: [request.patient, request.requester, bit] }),
+        client.readContract({ address: grants!, abi: accessGrantsAbi, functionName: 'grantOf', args: [request.patient, request.requester] }),
+      ]);
       if (!live) return whyNotLive(request.patient, request.requester, bit);
-      const grant = await client.readContract({ address: grants!, abi: accessGrantsAbi, functionName: 'grantOf', args: [request.patient, request.requester] });
 
       // The log first: a share never leaves without its entry on disk.
       const releasedAt = now();
@@ -183,13 +219,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
           [request.requester, request.patient, request.recordId, request.version, request.nonce, BigInt(releasedAt)],
         ),
       );
-      try {
-        db.insert(t)
-          .values({ id, requester, patient: version.patient, recordId: request.recordId, version: request.version, category: version.category, purpose: Number(grant.purpose), nonce: request.nonce, releasedAt, batchRoot: null, proof: null })
-          .run();
-      } catch {
-        return refuse(409, 'REPLAYED', 'This request was already used (same nonce); sign a new one');
-      }
+      const fresh = await logRelease({ id, requester, patient: version.patient, recordId: request.recordId, version: request.version, category: version.category, purpose: Number(grant.purpose), nonce: request.nonce, releasedAt });
+      if (!fresh) return refuse(409, 'REPLAYED', 'This request was already used (same nonce); sign a new one');
       const sealedShare = fromBase64(share.sealedShare);
       const opened = openShare(sealedShare);
       const { headerLength } = readShareHeader(sealedShare);
@@ -224,7 +255,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
     },
 
     log: () => db.select().from(t).orderBy(asc(t.releasedAt)).all(),
-    close: () => sqlite.close(),
+    close: () => {
+      if (queue.length > 0) writeQueued();
+      sqlite.close();
+    },
   };
 }
 
