@@ -4,7 +4,10 @@
 // and the anchor's getters) checks both. The history registers and rotates keys, and anchors
 // record batches (by the anchorer, two in one block, one whose manifest is missing, one whose
 // manifest is another batch's, one on an unrelated RecordAnchor); the mappings get manifests from
-// the same blob store the indexer reads.
+// the same blob store the indexer reads. Then the access contracts: organisations register, are
+// accredited, updated and suspended; patients set policies, approve subsets, deny, revoke and are
+// asked again; requesters cancel; an emergency provider breaks glass (closed early, reopened); the
+// release committee grows, rotates a key, posts access-log roots and shrinks.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +24,13 @@ import {
   type Hex,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { patientRegistryAbi, recordAnchorAbi } from '@consentry/sdk/abi/generated';
+import {
+  accessGrantsAbi,
+  organizationRegistryAbi,
+  patientRegistryAbi,
+  recordAnchorAbi,
+  releaseCommitteeAbi,
+} from '@consentry/sdk/abi/generated';
 import { buildBatch, type RecordLeaf } from '@consentry/sdk/anchor/leaf';
 import { buildBatchManifest, manifestDigest } from '@consentry/sdk/anchor/manifest';
 import { createFsBlobStore } from '@consentry/sdk/blobs/fs';
@@ -44,7 +53,7 @@ const deployer = ANVIL_ACCOUNTS[0]!;
 /** Patients are anvil accounts 1..5; account 6 registers on a second, unrelated registry. */
 const patients = ANVIL_ACCOUNTS.slice(1, 6);
 const outsider = ANVIL_ACCOUNTS[6]!;
-const GAS = 200_000n;
+const GAS = 500_000n;
 
 /**
  * A real X25519 public key per label (the registry refuses non-canonical and low-order ones),
@@ -208,7 +217,122 @@ async function scriptHistory(registry: Address): Promise<void> {
   ]);
 }
 
-const EXPECTED = { patients: 5, registered: 5, rotated: 7, batches: 6 };
+/** Organisations: a clinic, an emergency provider and a researcher (anvil accounts 8, 9 and 6). */
+const clinic = ANVIL_ACCOUNTS[8]!;
+const emergency = ANVIL_ACCOUNTS[9]!;
+const researcher = outsider;
+/** Committee members (their keys are X25519 keys like the patients'). */
+const members = [ANVIL_ACCOUNTS[2]!, ANVIL_ACCOUNTS[3]!, ANVIL_ACCOUNTS[4]!] as const;
+const YEAR = 365 * 24 * 3600;
+const DAY = 86_400;
+const ZERO_HASH: Hex = `0x${'00'.repeat(32)}`;
+const orgCall = (functionName: 'register' | 'update' | 'accredit' | 'suspend', args: readonly unknown[]) =>
+  encodeFunctionData({ abi: organizationRegistryAbi, functionName, args } as Parameters<typeof encodeFunctionData>[0]);
+const grantsCall = (
+  functionName: 'requestAccess' | 'approve' | 'deny' | 'cancelRequest' | 'revoke' | 'setPolicy' | 'breakGlass' | 'closeBreakGlass',
+  args: readonly unknown[],
+) => encodeFunctionData({ abi: accessGrantsAbi, functionName, args } as Parameters<typeof encodeFunctionData>[0]);
+const committeeCall = (functionName: 'addMember' | 'removeMember' | 'rotateKey' | 'postLogRoot', args: readonly unknown[]) =>
+  encodeFunctionData({ abi: releaseCommitteeAbi, functionName, args } as Parameters<typeof encodeFunctionData>[0]);
+const label = (text: string): Hex => keccak256(toHex(`parity:${text}`));
+/** Request ids in the order the script makes them (the contract counts from 1). */
+const REQUEST = { clinicP1: 1n, researcherP2: 2n, clinicP3: 3n, clinicP2: 4n, clinicP1Again: 5n };
+const PURPOSE = { TREAT: 0, HRESCH: 4 };
+const KIND = { Provider: 0, EmergencyProvider: 1, Researcher: 2, Insurer: 3 };
+
+/** The access part of the history: see the file header. */
+async function scriptAccess(): Promise<void> {
+  const orgs = deployment.contracts.OrganizationRegistry!.address;
+  const grants = deployment.contracts.AccessGrants!.address;
+  const committee = deployment.contracts.ReleaseCommittee!.address;
+  const [p1, p2, p3, p4] = patients.map((p) => p.privateKey) as [Hex, Hex, Hex, Hex];
+  const [a1, a2, a3, a4] = patients.map((p) => p.address) as [Address, Address, Address, Address];
+  const admin = deployer.privateKey;
+  const now = Number((await clients().publicClient.getBlock()).timestamp);
+  // Three organisations register in one block; the admin (the local accreditor) accredits them in the next.
+  await inOneBlock([
+    [clinic.privateKey, orgs, orgCall('register', [KIND.Provider, label('clinic'), label('clinic:meta')])],
+    [emergency.privateKey, orgs, orgCall('register', [KIND.EmergencyProvider, label('er'), label('er:meta')])],
+    [researcher.privateKey, orgs, orgCall('register', [KIND.Researcher, label('lab'), ZERO_HASH])],
+  ]);
+  await inOneBlock([
+    [admin, orgs, orgCall('accredit', [clinic.address, BigInt(now + YEAR)])],
+    [admin, orgs, orgCall('accredit', [emergency.address, BigInt(now + YEAR)])],
+    [admin, orgs, orgCall('accredit', [researcher.address, BigInt(now + YEAR / 2)])],
+  ]);
+  expect(await mined(clinic.privateKey, orgs, orgCall('update', [label('clinic 2'), label('clinic:meta2')]))).toBe('success');
+  // Registering twice reverts.
+  expect(await mined(clinic.privateKey, orgs, orgCall('register', [KIND.Provider, label('again'), label('again')]))).toBe('reverted');
+  // p1 never shares category 12 and refuses insurers.
+  expect(await mined(p1, grants, grantsCall('setPolicy', [0x1000, 1 << KIND.Insurer]))).toBe('success');
+  await inOneBlock([
+    [clinic.privateKey, grants, grantsCall('requestAccess', [a1, 0x0007, PURPOSE.TREAT, 30 * DAY])],
+    [researcher.privateKey, grants, grantsCall('requestAccess', [a2, 0x0030, PURPOSE.HRESCH, 90 * DAY])],
+    [clinic.privateKey, grants, grantsCall('requestAccess', [a3, 0x0001, PURPOSE.TREAT, DAY])],
+  ]);
+  // A request for a never-shared category reverts.
+  expect(await mined(clinic.privateKey, grants, grantsCall('requestAccess', [a1, 0x1001, PURPOSE.TREAT, DAY]))).toBe('reverted');
+  // p1 approves a subset for less time, p2 denies, the clinic cancels its request to p3: one block.
+  await inOneBlock([
+    [p1, grants, grantsCall('approve', [REQUEST.clinicP1, 0x0003, 7 * DAY])],
+    [p2, grants, grantsCall('deny', [REQUEST.researcherP2])],
+    [clinic.privateKey, grants, grantsCall('cancelRequest', [REQUEST.clinicP3])],
+  ]);
+  expect(await mined(clinic.privateKey, grants, grantsCall('requestAccess', [a2, 0x0104, PURPOSE.TREAT, DAY]))).toBe('success');
+  // Approving more than was asked reverts; then p2 approves all of it and revokes it.
+  expect(await mined(p2, grants, grantsCall('approve', [REQUEST.clinicP2, 0x0105, DAY]))).toBe('reverted');
+  expect(await mined(p2, grants, grantsCall('approve', [REQUEST.clinicP2, 0x0104, DAY]))).toBe('success');
+  expect(await mined(p2, grants, grantsCall('revoke', [clinic.address]))).toBe('success');
+  // p1 revokes, is asked again and approves again: the Grant is live again, for the new request.
+  expect(await mined(p1, grants, grantsCall('revoke', [clinic.address]))).toBe('success');
+  expect(await mined(clinic.privateKey, grants, grantsCall('requestAccess', [a1, 0x0001, PURPOSE.TREAT, DAY]))).toBe('success');
+  expect(await mined(p1, grants, grantsCall('approve', [REQUEST.clinicP1Again, 0x0001, 3600]))).toBe('success');
+  // Break-glass: only the emergency provider may; p3's window is closed by p3, then reopened; p4's stays open.
+  expect(await mined(clinic.privateKey, grants, grantsCall('breakGlass', [a3, label('why'), 0]))).toBe('reverted');
+  expect(await mined(emergency.privateKey, grants, grantsCall('breakGlass', [a3, label('er:1'), 0]))).toBe('success');
+  await inOneBlock([
+    [p3, grants, grantsCall('closeBreakGlass', [a3, emergency.address])],
+    [emergency.privateKey, grants, grantsCall('breakGlass', [a4, label('er:2'), 3600])],
+  ]);
+  expect(await mined(emergency.privateKey, grants, grantsCall('breakGlass', [a3, label('er:3'), 7200]))).toBe('success');
+  expect(await mined(p4, grants, grantsCall('setPolicy', [0x0002, 0]))).toBe('success');
+  // The researcher's accreditation is suspended.
+  expect(await mined(admin, orgs, orgCall('suspend', [researcher.address, label('audit')]))).toBe('success');
+  // The committee: three members join (threshold 1, 2, 2), one rotates its key, roots are posted, one leaves.
+  const [m1, m2, m3] = members;
+  await inOneBlock([
+    [admin, committee, committeeCall('addMember', [m1.address, keyFor('m1-0'), 1])],
+    [admin, committee, committeeCall('addMember', [m2.address, keyFor('m2-0'), 2])],
+  ]);
+  expect(await mined(admin, committee, committeeCall('addMember', [m3.address, keyFor('m3-0'), 2]))).toBe('success');
+  expect(await mined(m1.privateKey, committee, committeeCall('rotateKey', [keyFor('m1-1')]))).toBe('success');
+  await inOneBlock([
+    [m2.privateKey, committee, committeeCall('postLogRoot', [label('log:m2:1'), 17])],
+    // A count above 2^31: BigInt on both sides.
+    [m1.privateKey, committee, committeeCall('postLogRoot', [label('log:m1:1'), 4_000_000_000])],
+  ]);
+  // The same root twice reverts; a non-member cannot post.
+  expect(await mined(m2.privateKey, committee, committeeCall('postLogRoot', [label('log:m2:1'), 17]))).toBe('reverted');
+  expect(await mined(clinic.privateKey, committee, committeeCall('postLogRoot', [label('log:x'), 1]))).toBe('reverted');
+  expect(await mined(admin, committee, committeeCall('removeMember', [m3.address, 2]))).toBe('success');
+  expect(await mined(m2.privateKey, committee, committeeCall('postLogRoot', [label('log:m2:2'), 3]))).toBe('success');
+}
+
+const EXPECTED = {
+  patients: 5,
+  registered: 5,
+  rotated: 7,
+  batches: 6,
+  /** 3 registered, 3 accredited, 1 updated, 1 suspended. */
+  organizationLogs: 8,
+  /** 2 policies, 5 requests, 3 approvals, 1 denial, 1 cancellation, 2 revocations, 3 openings, 1 closing. */
+  accessLogs: 18,
+  /** 3 added + 3 epochs, 1 rotation + 1 epoch, 3 roots, 1 removed + 1 epoch. */
+  committeeLogs: 13,
+  /** 2 in the registry part, 6 in the access part. */
+  reverted: 8,
+};
+
 
 async function indexWith(open: () => Promise<Store>): Promise<EntityDump> {
   const store = await open();
@@ -249,6 +373,7 @@ beforeAll(async () => {
 
   await scriptHistory(deployment.contracts.PatientRegistry.address);
   await scriptAnchors(deployment.contracts.RecordAnchor!.address);
+  await scriptAccess();
   head = Number(await publicClient.getBlockNumber());
 
   // Every log of the range (the other registry's too): the host filters by the data source, as graph-node does.
@@ -264,6 +389,9 @@ beforeAll(async () => {
         address: deployment.contracts.RecordAnchor!.address,
         startBlock: deployment.contracts.RecordAnchor!.startBlock,
       },
+      OrganizationRegistry: deployment.contracts.OrganizationRegistry!,
+      AccessGrants: deployment.contracts.AccessGrants!,
+      ReleaseCommittee: deployment.contracts.ReleaseCommittee!,
     },
     files: (cid) => stored.get(cid),
   }).run(recorded);
@@ -287,12 +415,21 @@ describe('subgraph mappings vs embedded indexer on one scripted history', () => 
     // contracts log their constructor's role and ownership grants, which no data source handles).
     const deployed = new Set(Object.values(deployment.contracts).map((c) => c.address.toLowerCase()));
     expect(recorded.filter((l) => !deployed.has(l.address.toLowerCase()))).toHaveLength(2);
+    // The access contracts' logs after their deployment block are all handled ones.
+    const after = (contract: 'OrganizationRegistry' | 'AccessGrants' | 'ReleaseCommittee') => {
+      const { address, startBlock } = deployment.contracts[contract]!;
+      return recorded.filter((l) => l.address.toLowerCase() === address.toLowerCase() && BigInt(l.block.number) > BigInt(startBlock));
+    };
+    expect(after('OrganizationRegistry')).toHaveLength(EXPECTED.organizationLogs);
+    expect(after('AccessGrants')).toHaveLength(EXPECTED.accessLogs);
+    expect(after('ReleaseCommittee')).toHaveLength(EXPECTED.committeeLogs);
     expect(new Set(ours.map((l) => l.block.number)).size).toBeGreaterThanOrEqual(6);
     expect(Math.max(...ours.map((l) => l.logIndex))).toBe(3); // four logs in one block
     expect(Math.max(...anchors.map((l) => l.logIndex))).toBe(1); // two batches in one block
-    expect(reverted).toHaveLength(2);
+    expect(reverted).toHaveLength(EXPECTED.reverted);
     // One call per log, and one per manifest that could be fetched (the missing one stays pending).
-    expect(host.calls).toHaveLength(EXPECTED.registered + EXPECTED.rotated + EXPECTED.batches + EXPECTED.batches - 1);
+    const accessCalls = EXPECTED.organizationLogs + EXPECTED.accessLogs + EXPECTED.committeeLogs;
+    expect(host.calls).toHaveLength(EXPECTED.registered + EXPECTED.rotated + EXPECTED.batches + EXPECTED.batches - 1 + accessCalls);
     expect(host.files.filter((f) => !f.done)).toHaveLength(1);
     expect(host.logs).toEqual([{ level: 'warning', message: expect.stringContaining(`batch ${anchored.invalid[0]}: manifest`) }]);
   });
@@ -322,6 +459,137 @@ describe('subgraph mappings vs embedded indexer on one scripted history', () => 
     for (const b of mappingDump.AnchorBatch!) {
       const [batchId] = await publicClient.readContract({ address, abi: recordAnchorAbi, functionName: 'anchoredAt', args: [b.id as Hex] });
       expect(String(batchId)).toBe(b.batchId);
+    }
+  });
+
+  it('the mappings produce the expected access entities', () => {
+    const lower = (a: Address) => a.toLowerCase();
+    const pair = (a: Address, b: Address) => `${lower(a)}${lower(b).slice(2)}`;
+    const byId = (a: unknown[], b: unknown[]) => String(a[0]).localeCompare(String(b[0]));
+    expect(mappingDump.Organization!.map((o) => [o.id, o.kind, o.accredited])).toEqual(
+      [
+        [lower(clinic.address), KIND.Provider, true],
+        [lower(emergency.address), KIND.EmergencyProvider, true],
+        [lower(researcher.address), KIND.Researcher, false],
+      ].sort(byId),
+    );
+    const status = Object.fromEntries(mappingDump.AccessRequest!.map((r) => [r.requestId, [r.status, r.approvedCategories]]));
+    expect(status).toEqual({
+      '1': ['APPROVED', 0x0003],
+      '2': ['DENIED', 0],
+      '3': ['CANCELLED', 0],
+      '4': ['APPROVED', 0x0104],
+      '5': ['APPROVED', 0x0001],
+    });
+    // Request ids are 32 big-endian bytes.
+    expect(mappingDump.AccessRequest!.find((r) => r.requestId === '1')!.id).toBe(`0x${'00'.repeat(31)}01`);
+    const grants = Object.fromEntries(mappingDump.Grant!.map((g) => [g.id, [g.requestId, g.categories, g.revoked]]));
+    expect(grants).toEqual({
+      [pair(patients[0]!.address, clinic.address)]: ['5', 0x0001, false],
+      [pair(patients[1]!.address, clinic.address)]: ['4', 0x0104, true],
+    });
+    const kinds = mappingDump.AccessEvent!.map((e) => e.kind);
+    expect(kinds).toHaveLength(EXPECTED.accessLogs - 2); // policy changes are not inbox events
+    expect(kinds.filter((k) => k === 'BREAK_GLASS_OPENED')).toHaveLength(3);
+    const closing = mappingDump.AccessEvent!.find((e) => e.kind === 'BREAK_GLASS_CLOSED')!;
+    expect([closing.actor, closing.requestId, closing.categories]).toEqual([lower(patients[2]!.address), null, null]);
+    const windows = Object.fromEntries(mappingDump.BreakGlass!.map((w) => [w.id, [w.openings, w.closed]]));
+    expect(windows).toEqual({
+      [pair(patients[2]!.address, emergency.address)]: [2, false],
+      [pair(patients[3]!.address, emergency.address)]: [1, false],
+    });
+    expect(mappingDump.PatientPolicy).toHaveLength(2);
+    const committee = Object.fromEntries(
+      mappingDump.CommitteeMember!.map((m) => [m.id, [m.active, m.keyRotations, m.removedAtEpoch]]),
+    );
+    expect(committee).toEqual({
+      [lower(members[0].address)]: [true, 1, '0'],
+      [lower(members[1].address)]: [true, 0, '0'],
+      [lower(members[2].address)]: [false, 0, '5'],
+    });
+    expect(mappingDump.CommitteeEpoch!.map((e) => Number(e.epoch)).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(mappingDump.LogRoot!.map((r) => r.count).sort()).toEqual(['17', '3', '4000000000']);
+  });
+
+  it("the access entities agree with the chain (the access contracts' getters)", async () => {
+    const { publicClient } = clients();
+    const orgs = deployment.contracts.OrganizationRegistry!.address;
+    const grants = deployment.contracts.AccessGrants!.address;
+    const committee = deployment.contracts.ReleaseCommittee!.address;
+    for (const o of mappingDump.Organization!) {
+      const org = await publicClient.readContract({
+        address: orgs,
+        abi: organizationRegistryAbi,
+        functionName: 'organizationOf',
+        args: [o.id as Address],
+      });
+      expect([o.kind, o.nameHash, o.metadataHash, o.accredited, o.accreditedUntil, o.registeredAtTimestamp]).toEqual([
+        org.kind,
+        org.nameHash,
+        org.metadataHash,
+        org.accredited,
+        String(org.accreditedUntil),
+        String(org.registeredAt),
+      ]);
+    }
+    const statuses = ['NONE', 'PENDING', 'APPROVED', 'DENIED', 'CANCELLED'];
+    expect(await publicClient.readContract({ address: grants, abi: accessGrantsAbi, functionName: 'requestCount' })).toBe(5n);
+    for (const r of mappingDump.AccessRequest!) {
+      const req = await publicClient.readContract({
+        address: grants,
+        abi: accessGrantsAbi,
+        functionName: 'requestOf',
+        args: [BigInt(r.requestId as string)],
+      });
+      expect([r.patient, r.requester, r.categories, r.purpose, r.duration, r.status, r.createdAtTimestamp]).toEqual([
+        req.patient.toLowerCase(),
+        req.requester.toLowerCase(),
+        req.categories,
+        req.purpose,
+        String(req.duration),
+        statuses[req.status],
+        String(req.createdAt),
+      ]);
+    }
+    for (const g of mappingDump.Grant!) {
+      const args = [g.patient as Address, g.grantee as Address] as const;
+      const grant = await publicClient.readContract({ address: grants, abi: accessGrantsAbi, functionName: 'grantOf', args });
+      // A revoked grant is deleted on chain.
+      if (g.revoked) expect(grant.requestId).toBe(0n);
+      else {
+        expect([g.categories, g.requestId, g.expiresAt, g.grantedAt]).toEqual([
+          grant.categories,
+          String(grant.requestId),
+          String(grant.expiresAt),
+          String(grant.grantedAt),
+        ]);
+      }
+    }
+    for (const w of mappingDump.BreakGlass!) {
+      const args = [w.patient as Address, w.provider as Address] as const;
+      const bg = await publicClient.readContract({ address: grants, abi: accessGrantsAbi, functionName: 'breakGlassOf', args });
+      expect([w.categories, w.openedAt, w.expiresAt]).toEqual([bg.categories, String(bg.openedAt), String(bg.expiresAt)]);
+    }
+    for (const p of mappingDump.PatientPolicy!) {
+      const args = [p.id as Address] as const;
+      const policy = await publicClient.readContract({ address: grants, abi: accessGrantsAbi, functionName: 'policyOf', args });
+      expect([p.neverShare, p.bannedKinds]).toEqual([policy.neverShare, policy.bannedKinds]);
+    }
+    const [epoch, threshold, current] = await publicClient.readContract({
+      address: committee,
+      abi: releaseCommitteeAbi,
+      functionName: 'committee',
+    });
+    const latest = [...mappingDump.CommitteeEpoch!].sort((a, b) => Number(a.epoch) - Number(b.epoch)).at(-1)!;
+    expect([latest.epoch, latest.threshold, latest.size]).toEqual([String(epoch), threshold, current.length]);
+    const active = mappingDump.CommitteeMember!.filter((m) => m.active);
+    expect(Object.fromEntries(active.map((m) => [m.id, m.encryptionKey]))).toEqual(
+      Object.fromEntries(current.map((m) => [m.account.toLowerCase(), m.encryptionKey.toLowerCase()])),
+    );
+    for (const r of mappingDump.LogRoot!) {
+      const args = [r.member as Address, r.root as Hex] as const;
+      const [rootEpoch] = await publicClient.readContract({ address: committee, abi: releaseCommitteeAbi, functionName: 'logRootOf', args });
+      expect(String(rootEpoch)).toBe(r.epoch);
     }
   });
 
