@@ -17,6 +17,7 @@ describe('npm run demo', () => {
   beforeAll(async () => {
     stack = await startStack({
       ephemeralPorts: true,
+      web: false, // seeding needs the chain, the contracts and the anchor worker, not the web app
       env: { RPC_URL: '', SUBGRAPH_URL: '', DATABASE_URL: '', CHAIN_ID: '31337', DATA_DIR: join(dir, 'data'), DEPLOYMENTS_DIR: join(dir, 'deployments'), LOG_LEVEL: 'warn', ANCHOR_INTERVAL_MS: '500' },
       log: () => {},
     });

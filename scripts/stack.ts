@@ -23,6 +23,8 @@ export interface StackOptions {
   /** Seconds between anvil blocks (default 1). */
   blockTime?: number;
   log?: (line: string) => void;
+  /** Start the web app (default true); tests of the services alone leave it out. */
+  web?: boolean;
 }
 
 export interface Stack {
@@ -230,10 +232,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     services.push(spawnService('anchorer', [...TSX, 'workers/src/records/anchor-worker.ts'], env, log));
     log('anchorer: anchoring pending record versions every 5 s (ANCHOR_INTERVAL_MS)');
 
-    const web = spawnService('web app', [join('web', 'server.mjs')], { ...env, HOST: '127.0.0.1', PORT: String(config.WEB_PORT) }, log);
-    services.push(web);
     const webUrl = `http://127.0.0.1:${config.WEB_PORT}`;
-    await waitForHttp(`${webUrl}/`, web, 60_000);
+    if (opts.web !== false) {
+      const web = spawnService('web app', [join('web', 'server.mjs')], { ...env, HOST: '127.0.0.1', PORT: String(config.WEB_PORT) }, log);
+      services.push(web);
+      await waitForHttp(`${webUrl}/`, web, 60_000);
+    }
     return { config, deployment, rpcUrl, graphqlUrl, webUrl, env, stop };
   } catch (err) {
     await stop();
