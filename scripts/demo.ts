@@ -11,7 +11,7 @@ import { blobStoreFromEnv } from '@consentry/sdk/blobs/from-env';
 import type { FhirResource } from '@consentry/sdk/records/fhir-types';
 import { synthesizeBundles } from '@consentry/sdk/synth/generate';
 import { RecordsService } from '../workers/src/records/service.ts';
-import { Vault } from '../workers/src/records/vault.ts';
+import { Vault, vaultOptionsFor } from '../workers/src/records/vault.ts';
 import type { Stack } from './stack.ts';
 
 /** Demo patients: anvil accounts 7..9, leaving 1..6 free to sign up by hand in the app. */
@@ -24,7 +24,7 @@ export async function seedDemo(stack: Stack, log: (l: string) => void): Promise<
   }
   const client = publicClientFor(stack.rpcUrl, stack.config.CHAIN_ID);
   const registry = stack.deployment.contracts.PatientRegistry.address;
-  const vault = await Vault.open(stack.config.DATABASE_URL ? { databaseUrl: stack.config.DATABASE_URL } : { dataDir: stack.config.DATA_DIR });
+  const vault = await Vault.open(vaultOptionsFor(stack.config, stack.env));
   const blobs = await blobStoreFromEnv({ ...stack.env, DATA_DIR: stack.config.DATA_DIR });
   try {
     for (const [i, { privateKey, address }] of DEMO_ACCOUNTS.entries()) {

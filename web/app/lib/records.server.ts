@@ -11,7 +11,7 @@ import { cidOf } from '@consentry/sdk/blobs/cid';
 import type { BlobStore } from '@consentry/sdk/blobs/types';
 import { CATEGORIES } from '@consentry/sdk/records/categories';
 import { fromBase64, leafOfVersion } from '@consentry/sdk/records/versions';
-import { Vault } from '@consentry/workers/src/records/vault.ts';
+import { Vault, vaultOptionsFor } from '@consentry/workers/src/records/vault.ts';
 import { serverConfig } from './config.server.ts';
 import { ApiError } from './session.server.ts';
 
@@ -21,10 +21,7 @@ let opened: Promise<{ vault: Vault; blobs: BlobStore }> | undefined;
 export function recordStores(): Promise<{ vault: Vault; blobs: BlobStore }> {
   opened ??= (async () => {
     const { config } = serverConfig();
-    const schema = process.env.VAULT_DATABASE_SCHEMA;
-    const vault = await Vault.open(
-      config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL, ...(schema ? { databaseSchema: schema } : {}) } : { dataDir: config.DATA_DIR },
-    );
+    const vault = await Vault.open(vaultOptionsFor(config));
     const blobs = await blobStoreFromEnv({ ...process.env, DATA_DIR: config.DATA_DIR });
     return { vault, blobs };
   })().catch((err: unknown) => {

@@ -12,7 +12,7 @@ import { loadConfig, type Config } from '@consentry/sdk/config';
 import { deriveEncryptionKeyPair, keyDerivationTypedData, type EncryptionKeyPair } from '@consentry/sdk/keys';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
 import { RecordsService } from '../records/service.ts';
-import { Vault } from '../records/vault.ts';
+import { Vault, vaultOptionsFor } from '../records/vault.ts';
 import { UsageError } from './command.ts';
 
 /** The options every command that needs the patient's key accepts. */
@@ -59,10 +59,7 @@ export interface PatientContext {
 }
 
 export async function openVault(config: Config): Promise<Vault> {
-  if (!config.DATABASE_URL) return Vault.open({ dataDir: config.DATA_DIR });
-  // VAULT_DATABASE_SCHEMA (optional): keep the vault's tables in their own PostgreSQL schema.
-  const schema = process.env.VAULT_DATABASE_SCHEMA;
-  return Vault.open({ databaseUrl: config.DATABASE_URL, ...(schema ? { databaseSchema: schema } : {}) });
+  return Vault.open(vaultOptionsFor(config));
 }
 
 export async function patientContext(values: { 'key-file'?: string; 'dev-account'?: string }): Promise<PatientContext> {

@@ -14,10 +14,11 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { z } from 'zod';
 import { blobStoreFromEnv } from '@consentry/sdk/blobs/from-env';
 import { loadConfig } from '@consentry/sdk/config';
+import { pause } from '@consentry/sdk/net';
 import { readDeployment } from '@consentry/sdk/deployment';
 import { ConfigError } from '@consentry/sdk/errors';
 import { fromBase64 } from '@consentry/sdk/records/versions';
-import { Vault } from '../records/vault.ts';
+import { Vault, vaultOptionsFor } from '../records/vault.ts';
 import { createGateway } from './gateway.ts';
 import { startGatewayServer } from './server.ts';
 
@@ -42,9 +43,7 @@ export async function runGateway(env: Record<string, string | undefined>, signal
   }
   const member = privateKeyToAccount(key.privateKey as Hex).address;
   const log = pino({ level: config.LOG_LEVEL }).child({ service: 'gateway', member });
-  const vault = await Vault.open(
-    config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL, ...(extra.VAULT_DATABASE_SCHEMA ? { databaseSchema: extra.VAULT_DATABASE_SCHEMA } : {}) } : { dataDir: config.DATA_DIR },
-  );
+  const vault = await Vault.open(vaultOptionsFor(config, env));
   const gateway = createGateway({
     memberPrivateKey: key.privateKey as Hex,
     memberSecretKey: fromBase64(key.x25519SecretKey),
@@ -58,10 +57,7 @@ export async function runGateway(env: Record<string, string | undefined>, signal
   log.info({ url: server.url }, `gateway listening on ${server.url}`);
   try {
     while (!signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, extra.GATEWAY_LOG_INTERVAL_MS);
-        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-      });
+      await pause(extra.GATEWAY_LOG_INTERVAL_MS, signal);
       try {
         const posted = await gateway.postLogRoots();
         if (posted > 0) log.info({ entries: posted }, 'posted a release-log root');

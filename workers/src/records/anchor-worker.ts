@@ -14,11 +14,12 @@ import type { Hex } from 'viem';
 import { z } from 'zod';
 import { blobStoreFromEnv } from '@consentry/sdk/blobs/from-env';
 import { loadConfig } from '@consentry/sdk/config';
+import { pause } from '@consentry/sdk/net';
 import { readDeployment } from '@consentry/sdk/deployment';
 import { ConfigError } from '@consentry/sdk/errors';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
 import { anchorPending } from './service.ts';
-import { Vault } from './vault.ts';
+import { Vault, vaultOptionsFor } from './vault.ts';
 
 const workerEnv = z.object({
   ANCHOR_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
@@ -35,11 +36,7 @@ export async function runAnchorWorker(env: Record<string, string | undefined>, s
   if (!privateKey) throw new ConfigError('ANCHORER_PRIVATE_KEY (or DEPLOYER_PRIVATE_KEY) is required outside the local chain');
   const log = pino({ level: config.LOG_LEVEL }).child({ service: 'anchorer' });
   const deployment = readDeployment(config.CHAIN_ID, config.DEPLOYMENTS_DIR);
-  const vault = await Vault.open(
-    config.DATABASE_URL
-      ? { databaseUrl: config.DATABASE_URL, ...(extra.VAULT_DATABASE_SCHEMA ? { databaseSchema: extra.VAULT_DATABASE_SCHEMA } : {}) }
-      : { dataDir: config.DATA_DIR },
-  );
+  const vault = await Vault.open(vaultOptionsFor(config, env));
   const blobs = await blobStoreFromEnv({ DATA_DIR: config.DATA_DIR, ...env });
   log.info({ vault: vault.location, intervalMs: extra.ANCHOR_INTERVAL_MS }, 'anchoring pending record versions');
   try {
@@ -50,10 +47,7 @@ export async function runAnchorWorker(env: Record<string, string | undefined>, s
       } catch (err) {
         log.warn({ err: err instanceof Error ? err.message : String(err) }, 'anchoring failed; versions stay pending');
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, extra.ANCHOR_INTERVAL_MS);
-        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-      });
+      await pause(extra.ANCHOR_INTERVAL_MS, signal);
     }
   } finally {
     await vault.close();

@@ -34,6 +34,16 @@ export class VaultError extends ConsentryError {
 }
 
 export const VAULT_SQLITE_FILE = 'records.sqlite';
+
+/**
+ * Where the configuration puts the vault: PostgreSQL with DATABASE_URL (in the schema
+ * VAULT_DATABASE_SCHEMA names, if any), otherwise SQLite under DATA_DIR.
+ */
+export function vaultOptionsFor(config: { DATABASE_URL?: string | undefined; DATA_DIR: string }, env: Record<string, string | undefined> = process.env): VaultOptions {
+  if (!config.DATABASE_URL) return { dataDir: config.DATA_DIR };
+  const schema = env.VAULT_DATABASE_SCHEMA;
+  return { databaseUrl: config.DATABASE_URL, ...(schema ? { databaseSchema: schema } : {}) };
+}
 const MIGRATIONS_TABLE = '__vault_migrations';
 
 /** The migrations folder, found through the package so it also works from a bundled web server. */
