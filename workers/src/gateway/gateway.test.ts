@@ -110,6 +110,61 @@ describe('release gateways (3 members, k = 2, real chain)', () => {
     expect(entries.every((e) => e.requester === clinic.address.toLowerCase() && e.category === 'labs')).toBe(true);
   });
 
+  it('serves its log as a public feed, paged by seq, with roots and proofs once posted', async () => {
+    const g = f.refs[1]!;
+    type Page = { member: string; entries: Array<{ seq: number; id: Hex; requester: string; patient: string; recordId: Hex; version: number; category: string; purpose: number; releasedAt: number; batchRoot: Hex | null; proof: Hex[] | null }>; next: number };
+    const page = async (query: string) => {
+      const res = await fetch(`${g.url}/log${query}`);
+      return { status: res.status, body: (await res.json()) as Page & { error?: { code: string; message: string } } };
+    };
+    for (let i = 0; i < 3; i++) await fetchKey(labId);
+    const all = await page('');
+    expect(all.status).toBe(200);
+    expect(all.body.member).toBe(g.member);
+    expect(all.body.entries.length).toBe(f.gateways[1]!.log().length);
+    expect(all.body.entries.length).toBeGreaterThanOrEqual(3);
+    const seqs = all.body.entries.map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(all.body.next).toBe(seqs.at(-1));
+    // Not posted yet: the newest entries have no root.
+    expect(all.body.entries.at(-1)).toMatchObject({ batchRoot: null, proof: null, requester: clinic.address.toLowerCase(), patient: f.patient.address.toLowerCase(), recordId: labId, version: 1, category: 'labs' });
+
+    // Paging two at a time walks the same entries, in order, and ends with an empty page.
+    const walked: number[] = [];
+    let after = 0;
+    for (;;) {
+      const p = await page(`?after=${after}&limit=2`);
+      expect(p.status).toBe(200);
+      expect(p.body.entries.length).toBeLessThanOrEqual(2);
+      if (p.body.entries.length === 0) {
+        expect(p.body.next).toBe(after);
+        break;
+      }
+      walked.push(...p.body.entries.map((e) => e.seq));
+      after = p.body.next;
+    }
+    expect(walked).toEqual(seqs);
+    expect((await page(`?after=${seqs[0]}&limit=1`)).body.entries.map((e) => e.seq)).toEqual([seqs[1]]);
+
+    // After the root is posted, the same entries come back with it, and each proves against it.
+    await f.gateways[1]!.postLogRoots();
+    const rooted = await page(`?after=0&limit=1000`);
+    expect(rooted.body.entries.map((e) => e.seq)).toEqual(seqs);
+    for (const e of rooted.body.entries) {
+      expect(e.batchRoot).toMatch(/^0x[0-9a-f]{64}$/);
+      expect(verifyLogEntry(e, e.batchRoot!, e.proof!)).toBe(true);
+      expect(await client().readContract({ address: c().ReleaseCommittee.address, abi: releaseCommitteeAbi, functionName: 'wasPostedBy', args: [e.batchRoot!, g.member] })).toBe(true);
+    }
+
+    for (const bad of ['?after=-1', '?after=x', '?limit=0', '?limit=1001', '?limit=2.5', '?after=']) {
+      const r = await page(bad);
+      expect(r.status, bad).toBe(400);
+      expect(r.body.error?.code).toBe('BAD_REQUEST');
+      expect(r.body.error?.message).toMatch(/after|limit/);
+    }
+  });
+
   it('refuses after revocation, and after expiry', async () => {
     await f.send(f.patient.privateKey, c().AccessGrants.address, accessGrantsAbi, 'revoke', [clinic.address]);
     const revoked = await fetchKey(labId).catch((e: unknown) => e);

@@ -78,8 +78,36 @@ export interface Gateway {
   postLogRoots(): Promise<number>;
   /** The log, oldest first (for audits and tests). */
   log(): Array<typeof schema.gatewayRelease.$inferSelect>;
+  /**
+   * The public feed: up to `limit` entries with seq > `after`, by seq. Entries not yet in a posted
+   * root come with batchRoot and proof null; `next` is the last seq returned (or `after`).
+   */
+  logPage(after: number, limit: number): LogPage;
   close(): void;
 }
+
+/** One entry of the public log feed (GET /log): what the indexer holds and the patient checks. */
+export interface LogFeedEntry {
+  seq: number;
+  id: Hex;
+  requester: Hex;
+  patient: Hex;
+  recordId: Hex;
+  version: number;
+  category: string;
+  purpose: number;
+  releasedAt: number;
+  batchRoot: Hex | null;
+  proof: Hex[] | null;
+}
+
+export interface LogPage {
+  member: Address;
+  entries: LogFeedEntry[];
+  next: number;
+}
+
+export const LOG_PAGE_MAX = 1000;
 
 export function createGateway(opts: GatewayOptions): Gateway {
   const account = privateKeyToAccount(opts.memberPrivateKey);
@@ -150,6 +178,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
       if (queue.length === 0) setImmediate(writeQueued);
       queue.push({ entry, done, fail });
     });
+
+  const pageQuery = sqlite.prepare<[number, number], { seq: number; id: Hex; requester: Hex; patient: Hex; record_id: Hex; version: number; category: string; purpose: number; released_at: number; batch_root: Hex | null; proof: string | null }>(
+    'select seq, id, requester, patient, record_id, version, category, purpose, released_at, batch_root, proof from gateway_release where seq > ? order by seq limit ?',
+  );
 
   async function whyNotLive(patient: Address, requester: Address, bit: number): Promise<GatewayReply> {
     const [grant, block] = await Promise.all([
@@ -235,7 +267,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     },
 
     async postLogRoots() {
-      const pending = db.select().from(t).where(isNull(t.batchRoot)).orderBy(asc(t.releasedAt)).limit(4096).all();
+      const pending = db.select().from(t).where(isNull(t.batchRoot)).orderBy(asc(t.seq)).limit(4096).all();
       if (pending.length === 0) return 0;
       const values = pending.map((e) => [e.id, getAddress(e.requester), getAddress(e.patient), e.recordId, e.version, e.purpose, BigInt(e.releasedAt)] as const);
       const tree = StandardMerkleTree.of(values.map((v) => [...v]), [...LOG_ENCODING]);
@@ -254,7 +286,28 @@ export function createGateway(opts: GatewayOptions): Gateway {
       return pending.length;
     },
 
-    log: () => db.select().from(t).orderBy(asc(t.releasedAt)).all(),
+    log: () => db.select().from(t).orderBy(asc(t.seq)).all(),
+    logPage(after, limit) {
+      if (!Number.isSafeInteger(after) || after < 0) throw new RangeError('after must be a whole number ≥ 0');
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > LOG_PAGE_MAX) throw new RangeError(`limit must be a whole number from 1 to ${LOG_PAGE_MAX}`);
+      const entries = pageQuery.all(after, limit).map(
+        (e): LogFeedEntry => ({
+          seq: e.seq,
+          id: e.id,
+          requester: e.requester,
+          patient: e.patient,
+          recordId: e.record_id,
+          version: e.version,
+          category: e.category,
+          purpose: e.purpose,
+          releasedAt: e.released_at,
+          // Root and proof are written together in one transaction: both or neither.
+          batchRoot: e.batch_root !== null && e.proof !== null ? e.batch_root : null,
+          proof: e.batch_root !== null && e.proof !== null ? (JSON.parse(e.proof) as Hex[]) : null,
+        }),
+      );
+      return { member, entries, next: entries.length > 0 ? entries[entries.length - 1]!.seq : after };
+    },
     close: () => {
       if (queue.length > 0) writeQueued();
       sqlite.close();

@@ -1,12 +1,23 @@
 /**
  * The gateway's HTTP API on 127.0.0.1 (or HOST): `POST /release` with `{request, signature}` (see
- * sdk/src/access/release.ts), `GET /health`. Bodies over 64 KiB are refused; every answer is JSON.
+ * sdk/src/access/release.ts), `GET /log?after=<seq>&limit=<n>` (the public release log, paged by
+ * seq, for the indexer and the patient's client), `GET /health`. Bodies over 64 KiB are refused;
+ * every answer is JSON.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Gateway } from './gateway.ts';
+import { z } from 'zod';
+import { LOG_PAGE_MAX, type Gateway } from './gateway.ts';
 
 const MAX_BODY = 64 * 1024;
+
+const whole = (name: string) => z.string().regex(/^\d{1,15}$/, `${name} must be a whole number`).transform(Number);
+const logQuery = z.object({
+  after: whole('after').default(0),
+  limit: whole('limit')
+    .refine((n) => n >= 1 && n <= LOG_PAGE_MAX, `limit must be from 1 to ${LOG_PAGE_MAX}`)
+    .default(500),
+});
 
 export interface GatewayServer {
   url: string;
@@ -20,8 +31,17 @@ export function startGatewayServer(gateway: Gateway, { port = 0, host = '127.0.0
       res.end(JSON.stringify(body));
     };
     if (req.method === 'OPTIONS') return send(204, {});
-    if (req.method === 'GET' && req.url === '/health') return send(200, { member: gateway.member });
-    if (req.method !== 'POST' || req.url !== '/release') return send(404, { error: { code: 'NOT_FOUND', message: 'POST /release or GET /health' } });
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    if (req.method === 'GET' && url.pathname === '/health') return send(200, { member: gateway.member });
+    if (req.method === 'GET' && url.pathname === '/log') {
+      const q = logQuery.safeParse(Object.fromEntries(url.searchParams));
+      if (!q.success) {
+        const i = q.error.issues[0]!;
+        return send(400, { error: { code: 'BAD_REQUEST', message: `Bad log query at ${i.path.join('.') || 'query'}: ${i.message}` } });
+      }
+      return send(200, gateway.logPage(q.data.after, q.data.limit));
+    }
+    if (req.method !== 'POST' || url.pathname !== '/release') return send(404, { error: { code: 'NOT_FOUND', message: 'POST /release, GET /log or GET /health' } });
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {

@@ -5,8 +5,10 @@ import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqli
 export const gatewayRelease = sqliteTable(
   'gateway_release',
   {
+    /** The entry's place in this gateway's log: increasing, never reused (the public feed pages on it). */
+    seq: integer('seq', { mode: 'number' }).primaryKey({ autoIncrement: true }),
     /** keccak256 of the entry's fields: the Merkle leaf's id. */
-    id: text('id').primaryKey(),
+    id: text('id').notNull(),
     requester: text('requester').notNull(),
     patient: text('patient').notNull(),
     recordId: text('record_id').notNull(),
@@ -20,5 +22,5 @@ export const gatewayRelease = sqliteTable(
     batchRoot: text('batch_root'),
     proof: text('proof'),
   },
-  (t) => [uniqueIndex('gateway_release_nonce_idx').on(t.requester, t.nonce), index('gateway_release_batch_idx').on(t.batchRoot)],
+  (t) => [uniqueIndex('gateway_release_id_idx').on(t.id), uniqueIndex('gateway_release_nonce_idx').on(t.requester, t.nonce), index('gateway_release_batch_idx').on(t.batchRoot)],
 );

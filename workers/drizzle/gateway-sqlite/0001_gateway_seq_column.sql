@@ -1,0 +1,1 @@
+ALTER TABLE `gateway_release` ADD `seq` integer;
