@@ -24,13 +24,19 @@ describe('publicConfig', () => {
       { chainId: 31337, startBlock: 1, contracts: { PatientRegistry: { address: REGISTRY, startBlock: 1 } } },
       dir,
     );
-    const pc = publicConfig({ DEPLOYMENTS_DIR: dir, RPC_URL: 'http://10.0.0.5:8545', PUBLIC_RPC_URL: 'https://rpc.example.org/' });
+    const pc = publicConfig({
+      DEPLOYMENTS_DIR: dir,
+      RPC_URL: 'http://10.0.0.5:8545',
+      PUBLIC_RPC_URL: 'https://rpc.example.org/',
+      GATEWAY_URLS: 'http://127.0.0.1:4360, http://127.0.0.1:4361',
+    });
     expect(pc).toEqual({
       chainId: 31337,
       rpcUrl: 'https://rpc.example.org/',
-      contracts: { PatientRegistry: REGISTRY },
+      contracts: { PatientRegistry: REGISTRY, RecordAnchor: null, OrganizationRegistry: null, AccessGrants: null, ReleaseCommittee: null },
       problem: null,
       devAccounts: ANVIL_ACCOUNTS.slice(1).map(({ address }, i) => ({ index: i + 1, address })),
+      gateways: ['http://127.0.0.1:4360', 'http://127.0.0.1:4361'],
     });
     // Nothing secret crosses to the browser.
     expect(JSON.stringify(pc)).not.toContain(ANVIL_ACCOUNTS[1]!.privateKey.slice(2));
@@ -43,7 +49,8 @@ describe('publicConfig', () => {
     expect(pc.contracts?.PatientRegistry).toBe(REGISTRY);
   });
 
-  it('rejects a PUBLIC_RPC_URL that is not a URL', () => {
+  it('rejects a PUBLIC_RPC_URL or GATEWAY_URLS that is not a URL', () => {
     expect(() => publicConfig({ DEPLOYMENTS_DIR: dir, PUBLIC_RPC_URL: 'not a url' })).toThrow(/PUBLIC_RPC_URL must be a URL/);
+    expect(() => publicConfig({ DEPLOYMENTS_DIR: dir, GATEWAY_URLS: 'http://127.0.0.1:4360,nope' })).toThrow(/GATEWAY_URLS must be comma-separated URLs/);
   });
 });

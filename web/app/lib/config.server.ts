@@ -8,17 +8,25 @@ import { LOCAL_CHAIN_ID, type PublicConfig } from './public-config.ts';
 const webEnvSchema = z.object({
   /** The RPC URL browsers use, when it differs from the server's RPC_URL (e.g. behind a proxy). */
   PUBLIC_RPC_URL: z.url().optional(),
+  /** The release gateways browsers call, comma-separated (npm start sets it). */
+  GATEWAY_URLS: z.array(z.url()).default([]),
 });
 
-let cached: { config: Config; publicRpcUrl: string } | undefined;
+let cached: { config: Config; publicRpcUrl: string; gateways: string[] } | undefined;
 
 /** The server's configuration, parsed once from the environment. */
-export function serverConfig(env: Record<string, string | undefined> = process.env): { config: Config; publicRpcUrl: string } {
+export function serverConfig(env: Record<string, string | undefined> = process.env): { config: Config; publicRpcUrl: string; gateways: string[] } {
   if (env === process.env && cached) return cached;
   const config = loadConfig(env);
-  const web = webEnvSchema.safeParse({ PUBLIC_RPC_URL: env.PUBLIC_RPC_URL || undefined });
-  if (!web.success) throw new ConsentryError('CONFIG_INVALID', 'Invalid configuration: PUBLIC_RPC_URL must be a URL');
-  const result = { config, publicRpcUrl: web.data.PUBLIC_RPC_URL ?? config.RPC_URL };
+  const web = webEnvSchema.safeParse({
+    PUBLIC_RPC_URL: env.PUBLIC_RPC_URL || undefined,
+    GATEWAY_URLS: (env.GATEWAY_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean),
+  });
+  if (!web.success) {
+    const field = web.error.issues[0]?.path[0] ?? 'PUBLIC_RPC_URL';
+    throw new ConsentryError('CONFIG_INVALID', `Invalid configuration: ${String(field)} must be ${field === 'GATEWAY_URLS' ? 'comma-separated URLs' : 'a URL'}`);
+  }
+  const result = { config, publicRpcUrl: web.data.PUBLIC_RPC_URL ?? config.RPC_URL, gateways: web.data.GATEWAY_URLS };
   if (env === process.env) cached = result;
   return result;
 }
@@ -28,12 +36,19 @@ export function serverConfig(env: Record<string, string | undefined> = process.e
  * redeploy is picked up without restarting the web server; a missing one becomes `problem`.
  */
 export function publicConfig(env: Record<string, string | undefined> = process.env): PublicConfig {
-  const { config, publicRpcUrl } = serverConfig(env);
+  const { config, publicRpcUrl, gateways } = serverConfig(env);
   let contracts: PublicConfig['contracts'] = null;
   let problem: string | null = null;
   try {
     const deployment = readDeployment(config.CHAIN_ID, config.DEPLOYMENTS_DIR);
-    contracts = { PatientRegistry: deployment.contracts.PatientRegistry.address };
+    const c = deployment.contracts;
+    contracts = {
+      PatientRegistry: c.PatientRegistry.address,
+      RecordAnchor: c.RecordAnchor?.address ?? null,
+      OrganizationRegistry: c.OrganizationRegistry?.address ?? null,
+      AccessGrants: c.AccessGrants?.address ?? null,
+      ReleaseCommittee: c.ReleaseCommittee?.address ?? null,
+    };
   } catch (err) {
     problem =
       err instanceof ConsentryError && err.code === 'DEPLOYMENT_NOT_FOUND'
@@ -42,5 +57,5 @@ export function publicConfig(env: Record<string, string | undefined> = process.e
   }
   const devAccounts =
     config.CHAIN_ID === LOCAL_CHAIN_ID ? ANVIL_ACCOUNTS.map(({ address }, index) => ({ index, address })).slice(1) : [];
-  return { chainId: config.CHAIN_ID, rpcUrl: publicRpcUrl, contracts, problem, devAccounts };
+  return { chainId: config.CHAIN_ID, rpcUrl: publicRpcUrl, contracts, problem, devAccounts, gateways };
 }

@@ -1,5 +1,5 @@
 import { decodeErrorResult, type Hex } from 'viem';
-import { patientRegistryAbi } from '@consentry/sdk/abi/generated';
+import { ALL_ABIS, describeRevert } from '@consentry/sdk/access/actions';
 import { rpcOrigin } from '@consentry/sdk/clients';
 
 /** What the user was doing when the error happened; it changes the words, not the diagnosis. */
@@ -36,7 +36,7 @@ function causeChain(err: unknown): ErrorLike[] {
 
 const isHex = (v: unknown): v is Hex => typeof v === 'string' && /^0x[0-9a-fA-F]*$/.test(v);
 
-/** The name of the custom error a revert carries, decoded against the PatientRegistry ABI. */
+/** The name of the custom error a revert carries, decoded against every Consentry contract's ABI. */
 export function revertErrorName(err: unknown): string | undefined {
   for (const e of causeChain(err)) {
     const data = e.data as { errorName?: unknown } | undefined;
@@ -46,7 +46,7 @@ export function revertErrorName(err: unknown): string | undefined {
     for (const candidate of [e.raw, e.data]) {
       if (isHex(candidate) && candidate.length >= 10) {
         try {
-          return decodeErrorResult({ abi: patientRegistryAbi, data: candidate }).errorName;
+          return decodeErrorResult({ abi: ALL_ABIS, data: candidate }).errorName;
         } catch {
           // not one of ours; keep looking
         }
@@ -79,8 +79,12 @@ export function describeError(err: unknown, { rpcUrl, stage }: { rpcUrl: string;
     return 'You declined the signature';
   }
 
+  // The sdk's access actions already refused in words.
+  const refused = chain.find((e) => e.name === 'ActionRefusedError');
+  if (refused && typeof refused.message === 'string') return refused.message;
+
   const revert = revertErrorName(err);
-  if (revert) return CONTRACT_ERRORS[revert] ?? `The contract refused the request (${revert})`;
+  if (revert) return CONTRACT_ERRORS[revert] ?? describeRevert(err) ?? `The contract refused the request (${revert})`;
 
   if (has(chain, (e) => e.name === 'HttpRequestError' || e.name === 'TimeoutError' || e.name === 'SocketClosedError')) {
     return `Cannot reach the chain at ${rpcOrigin(rpcUrl)}`;

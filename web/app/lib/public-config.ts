@@ -15,7 +15,15 @@ export interface PublicConfig {
   /** The JSON-RPC endpoint the browser uses (PUBLIC_RPC_URL, else RPC_URL). */
   rpcUrl: string;
   /** The deployed contracts, or null when there is no usable deployment (see `problem`). */
-  contracts: { PatientRegistry: Address } | null;
+  contracts: {
+    PatientRegistry: Address;
+    RecordAnchor: Address | null;
+    OrganizationRegistry: Address | null;
+    AccessGrants: Address | null;
+    ReleaseCommittee: Address | null;
+  } | null;
+  /** The release committee's gateways (GATEWAY_URLS); the browser asks each for its share. */
+  gateways: string[];
   /** Why the app cannot work right now, in words; null when all is well. */
   problem: string | null;
   /** Development accounts (local chain 31337 only; empty elsewhere). */

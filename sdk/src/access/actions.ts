@@ -1,0 +1,271 @@
+/**
+ * The clinical-access transactions, browser-safe: organisations register and are accredited,
+ * requesters ask, patients approve (narrower or shorter), deny, revoke and set policies, emergency
+ * providers break glass. Every action simulates first (a revert becomes a decoded custom error in
+ * words before anyone pays), sends with an explicit gas limit, waits for the receipt and returns
+ * the transaction with its decoded events, so a page can show "what the chain now says".
+ *
+ * Works with any viem WalletClient that has an account: a browser wallet through wagmi's
+ * getWalletClient, a development account, or a local private key in Node.
+ */
+import {
+  BaseError,
+  ContractFunctionRevertedError,
+  decodeErrorResult,
+  keccak256,
+  parseEventLogs,
+  toHex,
+  type Abi,
+  type Account,
+  type Address,
+  type Chain,
+  type Hex,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+} from 'viem';
+import { accessGrantsAbi, organizationRegistryAbi, patientRegistryAbi, recordAnchorAbi, releaseCommitteeAbi } from '../abi/generated.ts';
+import { ConsentryError } from '../errors.ts';
+import { CATEGORIES, categoryMask, type Category } from '../records/categories.ts';
+
+/** HL7 PurposeOfUse codes, in the order of AccessGrants.Purpose (the on-chain number is the index). */
+export const PURPOSES = [
+  { code: 'TREAT', label: 'Treatment' },
+  { code: 'ETREAT', label: 'Emergency treatment' },
+  { code: 'HPAYMT', label: 'Healthcare payment' },
+  { code: 'HOPERAT', label: 'Healthcare operations' },
+  { code: 'HRESCH', label: 'Healthcare research' },
+  { code: 'PUBHLTH', label: 'Public health' },
+  { code: 'PATRQT', label: 'Patient requested' },
+  { code: 'HLEGAL', label: 'Legal' },
+] as const;
+export type PurposeCode = (typeof PURPOSES)[number]['code'];
+
+/** Organisation kinds, in the order of OrganizationRegistry.Kind. */
+export const ORGANIZATION_KINDS = [
+  { code: 'provider', label: 'Provider (clinic, hospital, practitioner)' },
+  { code: 'emergency-provider', label: 'Emergency provider' },
+  { code: 'researcher', label: 'Researcher' },
+  { code: 'insurer', label: 'Insurer' },
+  { code: 'irb', label: 'Institutional review board' },
+  { code: 'issuer', label: 'Credential issuer' },
+  { code: 'other', label: 'Other' },
+] as const;
+export type OrganizationKind = (typeof ORGANIZATION_KINDS)[number]['code'];
+
+/** The categories break-glass opens (AccessGrants.EMERGENCY_CATEGORIES, 0x080E). */
+export const EMERGENCY_CATEGORIES: readonly Category[] = ['medications', 'allergies', 'conditions', 'demographics'];
+
+/** The on-chain category bitmask as category names (unknown bits are ignored). */
+export function categoriesOf(mask: number): Category[] {
+  return CATEGORIES.filter((_, bit) => (mask & (1 << bit)) !== 0);
+}
+
+export const purposeIndex = (code: PurposeCode): number => PURPOSES.findIndex((p) => p.code === code);
+export const purposeCode = (index: number): PurposeCode | 'UNKNOWN' => PURPOSES[index]?.code ?? 'UNKNOWN';
+export const kindIndex = (code: OrganizationKind): number => ORGANIZATION_KINDS.findIndex((k) => k.code === code);
+export const kindCode = (index: number): OrganizationKind | 'unknown' => ORGANIZATION_KINDS[index]?.code ?? 'unknown';
+/** How free text (an organisation's name, a break-glass reason) goes on chain: its hash only. */
+export const textHash = (text: string): Hex => keccak256(toHex(text.normalize('NFC')));
+
+export interface AccessContracts {
+  AccessGrants: Address;
+  OrganizationRegistry: Address;
+}
+
+export interface ActionContext {
+  wallet: WalletClient<Transport, Chain | undefined, Account>;
+  client: PublicClient;
+  contracts: AccessContracts;
+  /** Receipt wait limit (default 120 s). */
+  timeoutMs?: number;
+}
+
+/** A confirmed transaction and the events it emitted (decoded against the access contracts). */
+export interface ActionResult {
+  hash: Hex;
+  blockNumber: bigint;
+  /** The block's timestamp, seconds: what `isLive` compares expiries with. */
+  blockTimestamp: bigint;
+  events: Array<{ eventName: string; args: Record<string, unknown> }>;
+}
+
+/** A contract refused the action; `errorName` is the custom error, `message` says it in words. */
+export class ActionRefusedError extends ConsentryError {
+  constructor(
+    readonly errorName: string,
+    message: string,
+    readonly hash?: Hex,
+  ) {
+    super('ACTION_REFUSED', message);
+    this.name = 'ActionRefusedError';
+  }
+}
+
+/** Every Consentry contract's ABI at once: decodes any of their custom errors and events. */
+export const ALL_ABIS = [...accessGrantsAbi, ...organizationRegistryAbi, ...releaseCommitteeAbi, ...patientRegistryAbi, ...recordAnchorAbi] as Abi;
+
+const ERROR_WORDS: Record<string, (args: readonly unknown[]) => string> = {
+  AccessGrants__PatientNotRegistered: () => 'That address is not a registered patient',
+  AccessGrants__NotAccredited: () => 'Your organisation is not accredited (register it and ask an accreditor)',
+  AccessGrants__KindBanned: ([, kind]) => `The patient's policy refuses every ${ORGANIZATION_KINDS[Number(kind)]?.label.toLowerCase() ?? 'organisation of this kind'}`,
+  AccessGrants__NeverShared: ([, blocked]) => `The patient never shares ${categoriesOf(Number(blocked)).join(', ')}`,
+  AccessGrants__InvalidCategories: () => 'Choose at least one category',
+  AccessGrants__InvalidKinds: () => 'Unknown organisation kinds in the policy',
+  AccessGrants__InvalidDuration: ([, max]) => `The duration must be between 1 second and ${Math.round(Number(max) / 86_400)} days`,
+  AccessGrants__UnknownRequest: ([id]) => `There is no request #${String(id)}`,
+  AccessGrants__Unauthorized: ([id]) => `You may not answer request #${String(id)}: it is not addressed to you`,
+  AccessGrants__NotPending: ([id]) => `Request #${String(id)} was already answered or cancelled`,
+  AccessGrants__NotSubset: () => 'An approval may only include categories that were asked for',
+  AccessGrants__DurationTooLong: () => 'An approval may not last longer than was asked for',
+  AccessGrants__NoGrant: () => 'There is no grant to revoke',
+  AccessGrants__NotEmergencyProvider: () => 'Only an accredited emergency provider may break glass',
+  AccessGrants__ZeroReason: () => 'Break-glass needs a reason',
+  AccessGrants__NothingToOpen: () => 'The patient shares none of the emergency categories, so there is nothing to open',
+  AccessGrants__NoBreakGlass: () => 'There is no open break-glass window',
+  AccessGrants__NotPatientOrProvider: () => 'Only the patient or the provider may close this window',
+  OrganizationRegistry__AlreadyRegistered: () => 'This account already registered an organisation',
+  OrganizationRegistry__NotRegistered: () => 'That account has not registered an organisation',
+  OrganizationRegistry__ZeroNameHash: () => 'The organisation needs a name',
+  OrganizationRegistry__ExpiryNotInFuture: () => 'The accreditation must end in the future',
+  OrganizationRegistry__NotAccredited: () => 'That organisation is not accredited',
+  AccessControlUnauthorizedAccount: () => 'This account does not hold the role this needs (accreditor or admin)',
+};
+
+/** The custom error a revert carries, decoded against every Consentry contract. */
+export function revertOf(err: unknown): { errorName: string; args: readonly unknown[] } | undefined {
+  if (err instanceof BaseError) {
+    const reverted = err.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null;
+    if (reverted?.data?.errorName) return { errorName: reverted.data.errorName, args: reverted.data.args ?? [] };
+    if (reverted?.raw) {
+      try {
+        const d = decodeErrorResult({ abi: ALL_ABIS, data: reverted.raw });
+        return { errorName: d.errorName, args: d.args ?? [] };
+      } catch {
+        // not one of ours
+      }
+    }
+  }
+  return undefined;
+}
+
+/** A contract's refusal in words, or undefined when `err` is not a decoded revert. */
+export function describeRevert(err: unknown): string | undefined {
+  const r = revertOf(err);
+  if (!r) return undefined;
+  return ERROR_WORDS[r.errorName]?.(r.args) ?? `The contract refused the request (${r.errorName})`;
+}
+
+const GAS: Record<string, bigint> = {
+  register: 300_000n,
+  accredit: 150_000n,
+  requestAccess: 300_000n,
+  approve: 250_000n,
+  deny: 120_000n,
+  cancelRequest: 120_000n,
+  revoke: 120_000n,
+  setPolicy: 120_000n,
+  breakGlass: 250_000n,
+  closeBreakGlass: 120_000n,
+};
+
+async function send(ctx: ActionContext, address: Address, abi: Abi, functionName: string, args: readonly unknown[]): Promise<ActionResult> {
+  const account = ctx.wallet.account;
+  try {
+    await ctx.client.simulateContract({ address, abi, functionName, args, account } as Parameters<PublicClient['simulateContract']>[0]);
+  } catch (err) {
+    const words = describeRevert(err);
+    if (words) throw new ActionRefusedError(revertOf(err)!.errorName, words);
+    throw err;
+  }
+  const hash = await ctx.wallet.writeContract({ address, abi, functionName, args, account, chain: ctx.wallet.chain ?? null, gas: GAS[functionName] ?? 500_000n } as Parameters<typeof ctx.wallet.writeContract>[0]);
+  const receipt = await ctx.client.waitForTransactionReceipt({ hash, timeout: ctx.timeoutMs ?? 120_000 });
+  if (receipt.status !== 'success') throw new ActionRefusedError('Reverted', `The ${functionName} transaction was reverted on chain`, hash);
+  const block = await ctx.client.getBlock({ blockNumber: receipt.blockNumber });
+  const events = parseEventLogs({ abi: ALL_ABIS, logs: receipt.logs }).map((l) => ({ eventName: l.eventName, args: l.args as Record<string, unknown> }));
+  return { hash, blockNumber: receipt.blockNumber, blockTimestamp: block.timestamp, events };
+}
+
+const grants = (ctx: ActionContext) => ctx.contracts.AccessGrants;
+const orgs = (ctx: ActionContext) => ctx.contracts.OrganizationRegistry;
+
+/** Registers the wallet's organisation; it stays pending until an accreditor accredits it. */
+export function registerOrganization(ctx: ActionContext, o: { kind: OrganizationKind; name: string; metadata?: string }): Promise<ActionResult> {
+  if (!o.name.trim()) throw new ActionRefusedError('OrganizationRegistry__ZeroNameHash', 'The organisation needs a name');
+  return send(ctx, orgs(ctx), organizationRegistryAbi, 'register', [kindIndex(o.kind), textHash(o.name.trim()), textHash(o.metadata ?? '')]);
+}
+
+/** Accredits (or renews) an organisation until `until` (seconds); needs ACCREDITOR_ROLE. */
+export function accreditOrganization(ctx: ActionContext, o: { organization: Address; until: number }): Promise<ActionResult> {
+  return send(ctx, orgs(ctx), organizationRegistryAbi, 'accredit', [o.organization, BigInt(o.until)]);
+}
+
+/** Asks a patient for categories; resolves with the new request's id. */
+export async function requestAccess(
+  ctx: ActionContext,
+  r: { patient: Address; categories: readonly Category[]; purpose: PurposeCode; durationSeconds: number },
+): Promise<ActionResult & { requestId: bigint }> {
+  const result = await send(ctx, grants(ctx), accessGrantsAbi, 'requestAccess', [r.patient, categoryMask(r.categories), purposeIndex(r.purpose), r.durationSeconds]);
+  const created = result.events.find((e) => e.eventName === 'RequestCreated');
+  return { ...result, requestId: created ? (created.args.requestId as bigint) : 0n };
+}
+
+/** The patient approves a request, possibly for fewer categories or a shorter time. */
+export function approveRequest(ctx: ActionContext, a: { requestId: bigint; categories: readonly Category[]; durationSeconds: number }): Promise<ActionResult> {
+  return send(ctx, grants(ctx), accessGrantsAbi, 'approve', [a.requestId, categoryMask(a.categories), a.durationSeconds]);
+}
+
+export function denyRequest(ctx: ActionContext, requestId: bigint): Promise<ActionResult> {
+  return send(ctx, grants(ctx), accessGrantsAbi, 'deny', [requestId]);
+}
+
+export function cancelRequest(ctx: ActionContext, requestId: bigint): Promise<ActionResult> {
+  return send(ctx, grants(ctx), accessGrantsAbi, 'cancelRequest', [requestId]);
+}
+
+/** Revokes the patient's grant to `grantee`: every release after this block is refused. */
+export function revokeGrant(ctx: ActionContext, grantee: Address): Promise<ActionResult> {
+  return send(ctx, grants(ctx), accessGrantsAbi, 'revoke', [grantee]);
+}
+
+/** The patient's standing policy: categories never shared, organisation kinds never allowed. */
+export function setPolicy(ctx: ActionContext, p: { neverShare: readonly Category[]; bannedKinds: readonly OrganizationKind[] }): Promise<ActionResult> {
+  const kinds = p.bannedKinds.reduce((m, k) => m | (1 << kindIndex(k)), 0);
+  return send(ctx, grants(ctx), accessGrantsAbi, 'setPolicy', [categoryMask(p.neverShare), kinds]);
+}
+
+/** An accredited emergency provider opens the patient's emergency categories; only the reason's hash goes on chain. */
+export function breakGlass(ctx: ActionContext, b: { patient: Address; reason: string; durationSeconds?: number }): Promise<ActionResult> {
+  if (!b.reason.trim()) throw new ActionRefusedError('AccessGrants__ZeroReason', 'Break-glass needs a reason');
+  return send(ctx, grants(ctx), accessGrantsAbi, 'breakGlass', [b.patient, textHash(b.reason.trim()), b.durationSeconds ?? 0]);
+}
+
+export function closeBreakGlass(ctx: ActionContext, c: { patient: Address; provider: Address }): Promise<ActionResult> {
+  return send(ctx, grants(ctx), accessGrantsAbi, 'closeBreakGlass', [c.patient, c.provider]);
+}
+
+/** What the chain says now about one patient and one organisation: grant, break-glass, policy. */
+export async function readAccess(client: PublicClient, contracts: AccessContracts, patient: Address, grantee: Address) {
+  const [grant, window, policy, live, block] = await Promise.all([
+    client.readContract({ address: contracts.AccessGrants, abi: accessGrantsAbi, functionName: 'grantOf', args: [patient, grantee] }),
+    client.readContract({ address: contracts.AccessGrants, abi: accessGrantsAbi, functionName: 'breakGlassOf', args: [patient, grantee] }),
+    client.readContract({ address: contracts.AccessGrants, abi: accessGrantsAbi, functionName: 'policyOf', args: [patient] }),
+    client.readContract({ address: contracts.AccessGrants, abi: accessGrantsAbi, functionName: 'liveCategories', args: [patient, grantee] }),
+    client.getBlock({ blockTag: 'latest' }),
+  ]);
+  return {
+    now: block.timestamp,
+    grant: { categories: categoriesOf(grant.categories), purpose: purposeCode(Number(grant.purpose)), expiresAt: grant.expiresAt, requestId: grant.requestId, live: grant.expiresAt > block.timestamp },
+    breakGlass: { categories: categoriesOf(window.categories), openedAt: window.openedAt, expiresAt: window.expiresAt, open: window.expiresAt > block.timestamp },
+    policy: { neverShare: categoriesOf(policy.neverShare), bannedKinds: ORGANIZATION_KINDS.filter((_, i) => (policy.bannedKinds & (1 << i)) !== 0).map((k) => k.code) },
+    /** The categories a release may cover right now (grant and break-glass, less the policy). */
+    liveCategories: categoriesOf(live),
+  };
+}
+
+/** An organisation as the registry stores it. */
+export async function readOrganization(client: PublicClient, contracts: AccessContracts, organization: Address) {
+  const o = await client.readContract({ address: contracts.OrganizationRegistry, abi: organizationRegistryAbi, functionName: 'organizationOf', args: [organization] });
+  const accredited = await client.readContract({ address: contracts.OrganizationRegistry, abi: organizationRegistryAbi, functionName: 'isAccredited', args: [organization] });
+  return { registered: o.registeredAt > 0n, kind: kindCode(o.kind), accredited, accreditedUntil: o.accreditedUntil, nameHash: o.nameHash, metadataHash: o.metadataHash };
+}
