@@ -12,12 +12,14 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { bytesToHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { walletClientFor } from '@consentry/sdk/clients';
+import { readCommittee } from '@consentry/sdk/access/release';
+import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
 import { REPO_ROOT } from '@consentry/sdk/config';
 import { deriveEncryptionKeyPair, keyDerivationTypedData } from '@consentry/sdk/keys';
 import { toBase64 } from '@consentry/sdk/records/versions';
 import { synthesizeBundles } from '@consentry/sdk/synth/generate';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
+import { Vault } from '../workers/src/records/vault.ts';
 import type { Stack } from '../scripts/stack.ts';
 import { startE2eStack } from './support/stack.ts';
 import { gotoHydrated, launchChromium, withPage } from './support/browser.ts';
@@ -98,6 +100,24 @@ describe('My records in Chromium', () => {
       expect(errors[0]).toContain(`upload.json#entry[${valid}]`);
       expect(errors[0]).toMatch(/status/);
       expect(errors[1]).toContain(`upload.json#entry[${valid + 1}]`);
+
+      // Then the page splits every new record's key to the release committee, with progress.
+      const sharing = page.getByTestId('committee-sharing');
+      await expect.poll(() => sharing.getAttribute('data-state'), { timeout: 60_000 }).toBe('done');
+      expect(await page.getByTestId('sharing-status').textContent()).toMatch(new RegExp(`^Shared with the release committee \\(epoch \\d+\\): ${valid} versions this time\\.$`));
+      const committee = await readCommittee(publicClientFor(stack.rpcUrl, CHAIN_ID), stack.deployment.contracts.ReleaseCommittee!.address);
+      expect(committee.members).toHaveLength(3);
+      const vault = await Vault.open({ dataDir: join(workDir, 'data') });
+      try {
+        expect(await vault.versionsWithoutShares(account.address, committee.epoch, 1000)).toEqual([]);
+        const uploaded = await vault.versions(account.address);
+        expect(uploaded).toHaveLength(valid);
+        for (const v of uploaded) {
+          for (const m of committee.members) expect(await vault.shareFor(v.recordId, v.version, m.id, committee.epoch), `${v.recordId} ${m.id}`).not.toBeNull();
+        }
+      } finally {
+        await vault.close();
+      }
 
       // Records grouped by category, decrypted in the page; then anchored by the anchorer.
       await expect.poll(() => page.getByTestId('record-row').count(), { timeout: 20_000 }).toBe(valid);

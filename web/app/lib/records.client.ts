@@ -5,12 +5,14 @@
  * ciphertext and decrypts it here. The server never receives plaintext or a key.
  */
 import { zipSync } from 'fflate';
-import type { Address, Hex } from 'viem';
+import { createPublicClient, http, type Address, type Hex } from 'viem';
 import type { Config } from 'wagmi';
 import { signTypedData } from 'wagmi/actions';
 import { recordIdFor } from '@consentry/sdk/anchor/leaf';
 import { createCollectingStore } from '@consentry/sdk/blobs/collect';
+import { readCommittee } from '@consentry/sdk/access/release';
 import { createKeyOpener, createKeySealer } from '@consentry/sdk/crypto/envelope';
+import { createDataKeySplitter, type Committee } from '@consentry/sdk/crypto/shares';
 import type { EncryptionKeyPair } from '@consentry/sdk/keys';
 import { canonicalJson } from '@consentry/sdk/records/canonical';
 import { buildExport, type ExportAnchor, type ExportVersion } from '@consentry/sdk/records/export-format';
@@ -25,6 +27,7 @@ import {
   openNote,
   openVersion,
   sealNote,
+  fromBase64,
   toBase64,
   writeVersion,
   type VersionRecord,
@@ -252,4 +255,84 @@ export async function exportZip(data: RecordsData, patient: Address, keys: Encry
   });
   const zipped = zipSync(Object.fromEntries(files), { level: 6 });
   return new Blob([zipped], { type: 'application/zip' });
+}
+
+export interface ShareContext {
+  config: Config;
+  account: Address;
+  chainId: number;
+  keys: EncryptionKeyPair;
+  rpcUrl: string;
+  /** The ReleaseCommittee contract. */
+  committee: Address;
+}
+
+/** The release committee as the chain says it is now. */
+export function readCurrentCommittee(rpcUrl: string, committee: Address): Promise<Committee> {
+  return readCommittee(createPublicClient({ transport: http(rpcUrl) }), committee);
+}
+
+interface UnsharedPage {
+  epoch: number;
+  versions: Array<{ recordId: string; version: number; sealedKey: string }>;
+  remaining?: number;
+}
+
+/** How many of the patient's versions have no share for `epoch` (the signed-in patient's own). */
+export async function countUnshared(epoch: number): Promise<number> {
+  const page = await api<UnsharedPage>(`/api/records/unshared?epoch=${epoch}&limit=0&count=1`);
+  return page.remaining ?? 0;
+}
+
+const SHARE_PAGE = 200;
+
+/**
+ * Shares every version that has no share for the committee's current epoch: the page asks the
+ * server which ones (with their sealed keys), opens each data key here with the patient's key,
+ * splits it k-of-n with one share sealed to each member, and sends only the sealed shares.
+ * Resolves with how many versions were shared; `onProgress(done, total)` after each page.
+ */
+export async function shareRecordsWithCommittee(ctx: ShareContext, onProgress?: (done: number, total: number) => void): Promise<number> {
+  const committee = await readCurrentCommittee(ctx.rpcUrl, ctx.committee);
+  if (committee.members.length === 0 || committee.threshold === 0) {
+    throw new ApiCallError('COMMITTEE_EMPTY', 'The release committee has no members yet, so there is nobody to share with');
+  }
+  await ensureSession(ctx.config, ctx.account, ctx.chainId);
+  const split = createDataKeySplitter(committee);
+  const open = createKeyOpener(ctx.keys.secretKey);
+  let done = 0;
+  let total = 0;
+  let previousFirst: string | undefined;
+  for (let page = 0; ; page++) {
+    const batch = await api<UnsharedPage>(`/api/records/unshared?epoch=${committee.epoch}&limit=${SHARE_PAGE}${page === 0 ? '&count=1' : ''}`);
+    if (page === 0) {
+      total = batch.remaining ?? batch.versions.length;
+      onProgress?.(0, total);
+    }
+    if (batch.versions.length === 0) return done;
+    const first = `${batch.versions[0]!.recordId}:${batch.versions[0]!.version}`;
+    // The server drops a version from this list once its shares are stored; the same first row twice means they were not.
+    if (first === previousFirst) throw new ApiCallError('SHARES_NOT_STORED', 'The server did not keep the shares just sent; try again');
+    previousFirst = first;
+    const shares: Array<{ recordId: string; version: number; member: string; sealedShare: string }> = [];
+    for (const v of batch.versions) {
+      let dek: Uint8Array;
+      try {
+        dek = open(fromBase64(v.sealedKey));
+      } catch {
+        throw new ApiCallError('KEY_NOT_OPENED', `The data key of record ${v.recordId.slice(0, 10)}… version ${v.version} does not open with your key`);
+      }
+      try {
+        for (const s of await split(dek, { recordId: v.recordId, version: v.version })) {
+          shares.push({ recordId: v.recordId, version: v.version, member: s.memberId, sealedShare: toBase64(s.sealed) });
+        }
+      } finally {
+        dek.fill(0);
+      }
+    }
+    await api('/api/records/shares', { method: 'POST', body: JSON.stringify({ epoch: committee.epoch, shares }) });
+    done += batch.versions.length;
+    total = Math.max(total, done);
+    onProgress?.(done, total);
+  }
 }

@@ -21,7 +21,10 @@ import {
   exportZip,
   fetchRecords,
   importFiles,
+  countUnshared,
+  readCurrentCommittee,
   readNote,
+  shareRecordsWithCommittee,
   type ApiErasure,
   type ApiVersion,
   type ImportProgress,
@@ -79,7 +82,7 @@ function RecordsGate({ config, address }: { config: PublicConfig; address: Addre
     }
   };
 
-  if (keys && signedIn) return <RecordsWorkspace address={address} keys={keys} />;
+  if (keys && signedIn) return <RecordsWorkspace config={config} address={address} keys={keys} />;
   return (
     <section className="panel" aria-labelledby="records-open">
       <h2 id="records-open">Open your records</h2>
@@ -119,8 +122,9 @@ function groupRecords(data: RecordsData): RecordView[] {
   });
 }
 
-function RecordsWorkspace({ address, keys }: { address: Address; keys: EncryptionKeyPair }) {
+function RecordsWorkspace({ config, address, keys }: { config: PublicConfig; address: Address; keys: EncryptionKeyPair }) {
   const queryClient = useQueryClient();
+  const sharing = useCommitteeSharing(config, address, keys);
   const records = useQuery({
     queryKey: ['records', address.toLowerCase()],
     queryFn: fetchRecords,
@@ -147,7 +151,15 @@ function RecordsWorkspace({ address, keys }: { address: Address; keys: Encryptio
 
   return (
     <>
-      <UploadPanel address={address} keys={keys} onImported={refresh} />
+      <UploadPanel
+        address={address}
+        keys={keys}
+        onImported={() => {
+          refresh();
+          void sharing.share();
+        }}
+      />
+      <SharingPanel sharing={sharing} />
       <section className="panel" aria-labelledby="records-list">
         <div className="panel-header">
           <h2 id="records-list">Your records</h2>
@@ -180,7 +192,17 @@ function RecordsWorkspace({ address, keys }: { address: Address; keys: Encryptio
               </h3>
               <ul className="record-list">
                 {inCategory.map((r) => (
-                  <RecordRow key={r.recordId} record={r} plain={plain.data?.get(r.recordId)} address={address} keys={keys} onChanged={refresh} />
+                  <RecordRow
+                    key={r.recordId}
+                    record={r}
+                    plain={plain.data?.get(r.recordId)}
+                    address={address}
+                    keys={keys}
+                    onChanged={() => {
+                      refresh();
+                      void sharing.share();
+                    }}
+                  />
                 ))}
               </ul>
             </section>
@@ -188,6 +210,95 @@ function RecordsWorkspace({ address, keys }: { address: Address; keys: Encryptio
         })}
       </section>
     </>
+  );
+}
+
+type SharingState =
+  | { kind: 'idle' }
+  | { kind: 'running'; done: number; total: number }
+  | { kind: 'done'; shared: number; epoch: number }
+  | { kind: 'failed'; problem: string };
+
+/**
+ * Keeps the patient's records shared with the release committee: after an import, and again (on
+ * request) when the committee's epoch moves on. Splitting happens in this page; see shareRecordsWithCommittee.
+ */
+function useCommitteeSharing(config: PublicConfig, address: Address, keys: EncryptionKeyPair) {
+  const wagmiConfig = useConfig();
+  const queryClient = useQueryClient();
+  const [state, setState] = useState<SharingState>({ kind: 'idle' });
+  const committeeAddress = config.contracts?.ReleaseCommittee ?? null;
+  const status = useQuery({
+    queryKey: ['committee-sharing', address.toLowerCase(), committeeAddress],
+    enabled: committeeAddress !== null,
+    refetchInterval: 15_000,
+    queryFn: async () => {
+      const committee = await readCurrentCommittee(config.rpcUrl, committeeAddress!);
+      const unshared = committee.members.length > 0 ? await countUnshared(committee.epoch) : 0;
+      return { epoch: committee.epoch, members: committee.members.length, threshold: committee.threshold, unshared };
+    },
+  });
+  const share = async () => {
+    if (!committeeAddress) return;
+    setState({ kind: 'running', done: 0, total: 0 });
+    try {
+      const shared = await shareRecordsWithCommittee(
+        { config: wagmiConfig, account: address, chainId: config.chainId, keys, rpcUrl: config.rpcUrl, committee: committeeAddress },
+        (done, total) => setState({ kind: 'running', done, total }),
+      );
+      const committee = await readCurrentCommittee(config.rpcUrl, committeeAddress);
+      setState(shared > 0 ? { kind: 'done', shared, epoch: committee.epoch } : { kind: 'idle' });
+    } catch (err) {
+      setState({ kind: 'failed', problem: describeError(err, { rpcUrl: config.rpcUrl, stage: 'reading' }) });
+    } finally {
+      await queryClient.invalidateQueries({ queryKey: ['committee-sharing', address.toLowerCase()] });
+    }
+  };
+  return { state, status, share, available: committeeAddress !== null };
+}
+
+function SharingPanel({ sharing }: { sharing: ReturnType<typeof useCommitteeSharing> }) {
+  const { state, status, share, available } = sharing;
+  if (!available) return null;
+  const running = state.kind === 'running';
+  const unshared = status.data?.unshared ?? 0;
+  return (
+    <section className="panel sharing-panel" aria-labelledby="sharing-title" data-testid="committee-sharing" data-state={state.kind}>
+      <h2 id="sharing-title">Release committee</h2>
+      <p className="muted">
+        Each record&apos;s key is split in this browser so that {status.data ? `any ${status.data.threshold} of the ${status.data.members}` : 'enough'}{' '}
+        committee members together can release it to someone you approve, and fewer learn nothing.
+      </p>
+      <div aria-live="polite" role="status" data-testid="sharing-status">
+        {state.kind === 'running'
+          ? state.total > 0
+            ? `Sharing with the release committee: ${state.done} of ${state.total}`
+            : 'Sharing with the release committee…'
+          : state.kind === 'done'
+            ? `Shared with the release committee (epoch ${state.epoch}): ${state.shared} ${state.shared === 1 ? 'version' : 'versions'} this time.`
+            : status.data && !running
+              ? unshared > 0
+                ? `${unshared} ${unshared === 1 ? 'version is' : 'versions are'} not shared with the current committee (epoch ${status.data.epoch}).`
+                : `All your records are shared with the current committee (epoch ${status.data.epoch}).`
+              : ''}
+      </div>
+      {state.kind === 'running' && state.total > 0 ? <progress max={state.total} value={state.done} aria-label="Sharing progress" /> : null}
+      {state.kind === 'failed' ? (
+        <p role="alert" className="error">
+          Sharing with the release committee failed: {state.problem}
+        </p>
+      ) : null}
+      {status.error ? (
+        <p role="alert" className="error">
+          The committee could not be read: {describeError(status.error, { rpcUrl: '', stage: 'reading' })}
+        </p>
+      ) : null}
+      {unshared > 0 && !running ? (
+        <button type="button" className="button" onClick={() => void share()}>
+          Re-share with the current committee
+        </button>
+      ) : null}
+    </section>
   );
 }
 
