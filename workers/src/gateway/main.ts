@@ -4,6 +4,7 @@
 //   GATEWAY_PORT             port on 127.0.0.1 (default 4360)
 //   GATEWAY_LOG_INTERVAL_MS  how often the release log's new entries are posted as a Merkle root (10000)
 //   VAULT_DATABASE_SCHEMA    PostgreSQL schema of the vault (with DATABASE_URL)
+//   GATEWAY_SERVER_TIMING    1: each release answers with a Server-Timing header (where its time went)
 // The release log is DATA_DIR/gateways/<member>.sqlite. SIGINT/SIGTERM close it cleanly.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +28,7 @@ const gatewayEnv = z.object({
   GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(4360),
   GATEWAY_LOG_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
   VAULT_DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).optional(),
+  GATEWAY_SERVER_TIMING: z.enum(['0', '1']).default('0'),
 });
 const keyFileSchema = z.object({ privateKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/), x25519SecretKey: z.string().min(40) });
 
@@ -52,6 +54,7 @@ export async function runGateway(env: Record<string, string | undefined>, signal
     rpcUrl: config.RPC_URL,
     deployment: readDeployment(config.CHAIN_ID, config.DEPLOYMENTS_DIR),
     logFile: join(config.DATA_DIR, 'gateways', `${member.toLowerCase()}.sqlite`),
+    timing: extra.GATEWAY_SERVER_TIMING === '1',
   });
   const server = await startGatewayServer(gateway, { port: extra.GATEWAY_PORT });
   log.info({ url: server.url }, `gateway listening on ${server.url}`);

@@ -26,8 +26,13 @@ export interface GatewayServer {
 
 export function startGatewayServer(gateway: Gateway, { port = 0, host = '127.0.0.1' }: { port?: number; host?: string } = {}): Promise<GatewayServer> {
   const server: Server = createServer((req, res) => {
-    const send = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json', 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type' });
+    const send = (status: number, body: unknown, timing?: string) => {
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'access-control-allow-origin': '*',
+        'access-control-allow-headers': 'content-type',
+        ...(timing ? { 'server-timing': timing } : {}),
+      });
       res.end(JSON.stringify(body));
     };
     if (req.method === 'OPTIONS') return send(204, {});
@@ -60,7 +65,7 @@ export function startGatewayServer(gateway: Gateway, { port = 0, host = '127.0.0
         return send(400, { error: { code: 'BAD_REQUEST', message: 'The body is not JSON' } });
       }
       gateway.release(body).then(
-        (reply) => send(reply.status, reply.body),
+        (reply) => send(reply.status, reply.body, reply.timing),
         (err: unknown) => send(503, { error: { code: 'GATEWAY_ERROR', message: `The gateway could not complete the release: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` } }),
       );
     });

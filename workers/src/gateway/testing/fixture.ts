@@ -1,7 +1,10 @@
 // Test and benchmark helper: a real chain with the contracts deployed, a 3-member committee (k = 2)
 // behind three gateways, a registered patient whose records are imported and shared, and accredited
-// requester organisations. Everything goes through the real contracts and services.
-import { mkdtempSync, rmSync } from 'node:fs';
+// requester organisations. Everything goes through the real contracts and services. With
+// `{ processes: true }` each gateway is its own process (workers/src/gateway/main.ts, as `npm start`
+// runs them) instead of running in the caller's process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { x25519 } from '@noble/curves/ed25519.js';
@@ -13,9 +16,12 @@ import { accessGrantsAbi, organizationRegistryAbi, patientRegistryAbi, releaseCo
 import { fetchDataKey, readCommittee, releaseTypedData, type GatewayRef } from '@consentry/sdk/access/release';
 import { createFsBlobStore } from '@consentry/sdk/blobs/fs';
 import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
+import { REPO_ROOT } from '@consentry/sdk/config';
+import { freePort } from '@consentry/sdk/net';
 import { deriveEncryptionKeyPair, keyDerivationTypedData } from '@consentry/sdk/keys';
 import { categoryMask, type Category } from '@consentry/sdk/records/categories';
 import type { FhirResource } from '@consentry/sdk/records/fhir-types';
+import { toBase64 } from '@consentry/sdk/records/versions';
 import { ANVIL_ACCOUNTS, startAnvil, type AnvilInstance } from '@consentry/sdk/testing/anvil';
 import { RecordsService } from '../../records/service.ts';
 import { Vault } from '../../records/vault.ts';
@@ -38,7 +44,10 @@ export interface AccessFixture {
   vault: Vault;
   records: RecordsService;
   patient: { privateKey: Hex; address: Address };
+  /** The in-process gateways (empty with `processes: true`). */
   gateways: Gateway[];
+  /** The gateway processes (with `processes: true`), for their pid. */
+  children: ChildProcess[];
   servers: GatewayServer[];
   refs: GatewayRef[];
   /** Sends a transaction and waits for a successful receipt. */
@@ -49,11 +58,19 @@ export interface AccessFixture {
   grant(requester: Requester, asked: Category[], approved: Category[], days: number): Promise<bigint>;
   openGateway(i: number, port?: number): Promise<void>;
   stopGateway(i: number): Promise<void>;
-  fetchKey(requester: Requester, recordId: Hex, gateways?: GatewayRef[]): ReturnType<typeof fetchDataKey>;
+  fetchKey(requester: Requester, recordId: Hex, gateways?: GatewayRef[], fetchImpl?: typeof fetch): ReturnType<typeof fetchDataKey>;
   close(): Promise<void>;
 }
 
-export async function startAccessFixture(resources: FhirResource[]): Promise<AccessFixture> {
+export interface AccessFixtureOptions {
+  /** Run each gateway as its own process (workers/src/gateway/main.ts), as `npm start` does. */
+  processes?: boolean;
+  /** Extra environment and node options (say `--cpu-prof`) for the gateway processes. */
+  gatewayEnv?: Record<string, string>;
+  gatewayNodeArgs?: string[];
+}
+
+export async function startAccessFixture(resources: FhirResource[], opts: AccessFixtureOptions = {}): Promise<AccessFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'consentry-access-'));
   const anvil = await startAnvil();
   const deployer = ANVIL_ACCOUNTS[0]!;
@@ -82,11 +99,39 @@ export async function startAccessFixture(resources: FhirResource[]): Promise<Acc
 
   const gateways: Gateway[] = [];
   const servers: GatewayServer[] = [];
-  const openGateway = async (i: number, port = 0) => {
+  const children: ChildProcess[] = [];
+  const openInProcess = async (i: number, port: number) => {
     gateways[i] = createGateway({ memberPrivateKey: memberAccts[i]!.privateKey, memberSecretKey: memberSecrets[i]!, vault, blobs, rpcUrl: anvil.rpcUrl, deployment, logFile: join(dir, `gateway-${i}.sqlite`) });
     servers[i] = await startGatewayServer(gateways[i]!, { port });
   };
+  const openProcess = async (i: number, port: number) => {
+    const keyFile = join(dir, `member-${i}.json`);
+    writeFileSync(keyFile, JSON.stringify({ privateKey: memberAccts[i]!.privateKey, x25519SecretKey: toBase64(memberSecrets[i]!) }), { mode: 0o600 });
+    const bound = port || (await freePort());
+    const env = { ...process.env, DATA_DIR: dir, DEPLOYMENTS_DIR: dir, RPC_URL: anvil.rpcUrl, CHAIN_ID: String(CHAIN), DATABASE_URL: '', BLOB_STORE: 'fs', LOG_LEVEL: 'warn', GATEWAY_KEY_FILE: keyFile, GATEWAY_PORT: String(bound), ...opts.gatewayEnv };
+    const child = spawn(process.execPath, [...(opts.gatewayNodeArgs ?? []), '--import', 'tsx', 'workers/src/gateway/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+    children[i] = child;
+    const url = `http://127.0.0.1:${bound}`;
+    for (const deadline = Date.now() + 60_000; ; ) {
+      if (child.exitCode !== null) throw new Error(`gateway ${i} exited at start-up (exit ${child.exitCode})`);
+      const up = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+      if (up) break;
+      if (Date.now() > deadline) throw new Error(`gateway ${i} did not answer on ${url} within 60 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    servers[i] = { url, close: async () => undefined };
+  };
+  const openGateway = (i: number, port = 0) => (opts.processes ? openProcess(i, port) : openInProcess(i, port));
   const stopGateway = async (i: number) => {
+    const child = children[i];
+    if (child) {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      return;
+    }
     await servers[i]!.close();
     gateways[i]!.close();
   };
@@ -111,8 +156,9 @@ export async function startAccessFixture(resources: FhirResource[]): Promise<Acc
     await send(patient.privateKey, c.AccessGrants.address, accessGrantsAbi, 'approve', [id, categoryMask(approved), days * DAY]);
     return id;
   };
-  const fetchKey = async (requester: Requester, recordId: Hex, gatewaysUp: GatewayRef[] = refs) =>
+  const fetchKey = async (requester: Requester, recordId: Hex, gatewaysUp: GatewayRef[] = refs, fetchImpl?: typeof fetch) =>
     fetchDataKey({
+      ...(fetchImpl ? { fetchImpl } : {}),
       gateways: gatewaysUp,
       committee: await readCommittee(client, c.ReleaseCommittee.address),
       chainId: CHAIN,
@@ -132,6 +178,7 @@ export async function startAccessFixture(resources: FhirResource[]): Promise<Acc
     records,
     patient,
     gateways,
+    children,
     servers,
     refs,
     send,
