@@ -1,10 +1,14 @@
 // `npm run demo` seeds the running stack: three registered patients, each with an encrypted
-// synthetic history that the anchor worker then anchors; a second run adds nothing.
+// synthetic history that the anchor worker then anchors; the Access Simulator's organisations are
+// registered and accredited; a second run adds nothing.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mnemonicToAccount } from 'viem/accounts';
 import { patientRegistryAbi } from '@consentry/sdk/abi/generated';
+import { readOrganization } from '@consentry/sdk/access/actions';
+import { ANVIL_MNEMONIC, SIMULATOR_ACCOUNTS, SIMULATOR_ORGANIZATIONS } from '@consentry/sdk/access/simulator';
 import { publicClientFor } from '@consentry/sdk/clients';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
 import { Vault } from '../workers/src/records/vault.ts';
@@ -35,6 +39,12 @@ describe('npm run demo', () => {
       expect(await client.readContract({ address: stack.deployment.contracts.PatientRegistry.address, abi: patientRegistryAbi, functionName: 'isRegistered', args: [address] })).toBe(true);
     }
     expect(lines.filter((l) => /has \d+ synthetic records \((\d+) new\)/.test(l))).toHaveLength(3);
+    const contracts = { AccessGrants: stack.deployment.contracts.AccessGrants!.address, OrganizationRegistry: stack.deployment.contracts.OrganizationRegistry!.address };
+    for (const org of SIMULATOR_ORGANIZATIONS) {
+      const address = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: SIMULATOR_ACCOUNTS[org.role] }).address;
+      expect(await readOrganization(client, contracts, address)).toMatchObject({ registered: true, kind: org.kind, accredited: true });
+    }
+    expect(lines.filter((l) => /simulator .* (registered|accredited) \(tx 0x[0-9a-f]{64}\)/.test(l))).toHaveLength(6);
     const vault = await Vault.open({ dataDir: join(dir, 'data') });
     try {
       const patient = ANVIL_ACCOUNTS[7]!.address;
@@ -45,6 +55,7 @@ describe('npm run demo', () => {
       await seedDemo(stack, (l) => again.push(l));
       expect(again.filter((l) => l.includes('(0 new)'))).toHaveLength(3);
       expect(again.filter((l) => l.includes('already registered'))).toHaveLength(3);
+      expect(again.filter((l) => l.includes('simulator organisations in place, accredited'))).toHaveLength(1);
       expect((await vault.versions(patient)).length).toBe(count);
     } finally {
       await vault.close();

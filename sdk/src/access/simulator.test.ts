@@ -14,15 +14,14 @@ import { categorize } from '../records/categories.ts';
 import { validateFhirResource } from '../records/fhir.ts';
 import { ANVIL_ACCOUNTS, startAnvil, type AnvilInstance } from '../testing/anvil.ts';
 import { readOrganization, type AccessContracts } from './actions.ts';
-import { fundOnLocalChain, organizationsReady, prepareOrganizations, SIMULATOR_ACCOUNTS, simulatorRecords } from './simulator.ts';
+import { ANVIL_MNEMONIC, fundOnLocalChain, organizationsReady, prepareOrganizations, SIMULATOR_ACCOUNTS, simulatorRecords } from './simulator.ts';
 
 const CHAIN = 31337;
-const MNEMONIC = 'test test test test test test test test test test test junk';
 let anvil: AnvilInstance;
 let dir: string;
 let contracts: AccessContracts;
 
-const wallet = (index: number) => createWalletClient({ account: mnemonicToAccount(MNEMONIC, { addressIndex: index }), chain: chainFor(CHAIN, anvil.rpcUrl), transport: http(anvil.rpcUrl) });
+const wallet = (index: number) => createWalletClient({ account: mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: index }), chain: chainFor(CHAIN, anvil.rpcUrl), transport: http(anvil.rpcUrl) });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'consentry-simulator-'));

@@ -10,6 +10,8 @@ import type { FhirResource } from '../records/fhir-types.ts';
 import { accreditOrganization, readOrganization, registerOrganization, type AccessContracts, type ActionResult, type OrganizationKind } from './actions.ts';
 
 export const SIMULATOR_CHAIN_ID = 31337;
+/** Anvil's default mnemonic: public, printed by anvil at start-up, play money on the local chain only. */
+export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
 
 /**
  * Anvil mnemonic indexes past anvil's ten funded accounts (0 deployer, 1-6 sign up by hand, 7-9
@@ -86,10 +88,27 @@ export async function prepareOrganizations(opts: {
     if (!state.accredited) {
       const now = (await client.getBlock({ blockTag: 'latest' })).timestamp;
       const until = Number(now) + SIMULATOR_ACCREDITATION_S;
-      record({ role: org.role, action: 'accredited', name: org.name, result: await accreditOrganization({ wallet: opts.accreditor, client, contracts }, { organization: address, until }) });
+      const result = await retryOnNonceClash(() => accreditOrganization({ wallet: opts.accreditor, client, contracts }, { organization: address, until }));
+      record({ role: org.role, action: 'accredited', name: org.name, result });
     }
   }
   return steps;
+}
+
+/**
+ * The local accreditor is anvil account 0, which the anchor worker also sends from (another
+ * process): two transactions can pick the same nonce. The loser is simply sent again.
+ */
+async function retryOnNonceClash<T>(send: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await send();
+    } catch (err) {
+      const text = err instanceof Error ? `${err.message} ${String((err as { details?: unknown }).details ?? '')}` : String(err);
+      if (i >= attempts || !/nonce|underpriced|already known/i.test(text)) throw err;
+      await new Promise((r) => setTimeout(r, 500 * i));
+    }
+  }
 }
 
 /** Whether every simulator organisation is registered with the right kind and accredited now. */
