@@ -13,6 +13,7 @@ import { ConsentryError } from '@consentry/sdk/errors';
 import { freePort, portInUse } from '@consentry/sdk/net';
 import { ANVIL_ACCOUNTS, startAnvil, type AnvilInstance } from '@consentry/sdk/testing/anvil';
 import { deployContracts, type DeployResult } from '../contracts/script/deploy.ts';
+import { ensureLocalAccreditor } from './accreditor.ts';
 import { ensureLocalCommittee } from './committee.ts';
 
 export interface StackOptions {
@@ -225,6 +226,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         await waitForHttp(`http://127.0.0.1:${port}/health`, gateway, 60_000);
       }
       if (members.length > 0) log(`gateways: ${members.length} release gateways (k = 2) on ${gatewayUrls.join(', ')}`);
+      await ensureLocalAccreditor({ rpcUrl, deployment, deployerKey: privateKey, log });
     }
     env.GATEWAY_URLS = gatewayUrls.join(',');
 

@@ -82,6 +82,15 @@ function Header({ config }: { config: PublicConfig }) {
             <li>
               <NavLink to="/records">My records</NavLink>
             </li>
+            <li>
+              <NavLink to="/organizations">Organisations</NavLink>
+            </li>
+            <li>
+              <NavLink to="/clinician">Clinician</NavLink>
+            </li>
+            <li>
+              <NavLink to="/emergency">Emergency</NavLink>
+            </li>
           </ul>
         </nav>
         <WalletMenu config={config} />

@@ -6,8 +6,12 @@
  * requester's secret key (ARCHITECTURE.md, "Trust model").
  */
 import type { Address, Hex, PublicClient } from 'viem';
+import { z } from 'zod';
 import type { Config } from 'wagmi';
-import { getPublicClient, signTypedData } from 'wagmi/actions';
+import { getPublicClient, getWalletClient, signTypedData } from 'wagmi/actions';
+import { organizationRegistryAbi } from '@consentry/sdk/abi/generated';
+import type { ActionContext } from '@consentry/sdk/access/actions';
+import { graphqlRequest } from '@consentry/sdk/graphql';
 import { fetchDataKey, readCommittee, ReleaseRefusedError, type GatewayRef } from '@consentry/sdk/access/release';
 import { decryptRecord } from '@consentry/sdk/crypto/envelope';
 import { CommitteeUnavailableError } from '@consentry/sdk/crypto/shares';
@@ -175,4 +179,75 @@ export function readErrorOf(err: unknown): ClinicalReadError {
   const e = err as { name?: string; code?: unknown; message?: string };
   if (e?.name === 'UserRejectedRequestError' || e?.code === 4001) return new ClinicalReadError('DECLINED', 'You declined the signature');
   return new ClinicalReadError(typeof e?.code === 'string' ? e.code : 'READ_FAILED', `The record could not be read: ${(e?.message ?? String(err)).split('\n')[0]}`);
+}
+
+/** The chain's read client for the configured chain, or an error in words. */
+export function chainClient(config: Config, chainId: number): PublicClient {
+  const client = getPublicClient(config, { chainId }) as PublicClient | undefined;
+  if (!client) throw new ClinicalReadError('WRONG_CHAIN', `The app is not configured for chain ${chainId}`);
+  return client;
+}
+
+/** What the sdk's access actions need, from the connected wallet (wagmi) and the public config. */
+export async function actionContext(
+  config: Config,
+  chainId: number,
+  contracts: { AccessGrants: Address | null; OrganizationRegistry: Address | null } | null,
+): Promise<ActionContext> {
+  if (!contracts?.AccessGrants || !contracts.OrganizationRegistry) {
+    throw new ClinicalReadError('NO_ACCESS_CONTRACTS', 'This deployment has no access contracts (AccessGrants, OrganizationRegistry)');
+  }
+  const wallet = await getWalletClient(config, { chainId });
+  return { wallet: wallet as unknown as ActionContext['wallet'], client: chainClient(config, chainId), contracts: { AccessGrants: contracts.AccessGrants, OrganizationRegistry: contracts.OrganizationRegistry } };
+}
+
+/** Whether `account` holds ACCREDITOR_ROLE on the OrganizationRegistry (read on chain). */
+export async function isAccreditor(client: PublicClient, registry: Address, account: Address): Promise<boolean> {
+  const role = await client.readContract({ address: registry, abi: organizationRegistryAbi, functionName: 'ACCREDITOR_ROLE' });
+  return client.readContract({ address: registry, abi: organizationRegistryAbi, functionName: 'hasRole', args: [role, account] });
+}
+
+const big = z.union([z.string(), z.number()]).transform((v) => BigInt(v));
+
+const organizationsSchema = z.object({
+  organizations: z.array(
+    z.object({ id: z.string(), kind: z.coerce.number(), accredited: z.boolean(), accreditedUntil: big, suspensionReasonHash: z.string(), registeredAtTimestamp: big }),
+  ),
+});
+export type IndexedOrganization = z.infer<typeof organizationsSchema>['organizations'][number];
+
+/** Registered organisations, newest first, from the index (through the web server's /graphql). */
+export async function fetchOrganizations(url = '/graphql'): Promise<IndexedOrganization[]> {
+  const data = await graphqlRequest<unknown>(
+    url,
+    `query Organizations { organizations(first: 200, orderBy: registeredAtTimestamp, orderDirection: desc) { id kind accredited accreditedUntil suspensionReasonHash registeredAtTimestamp } }`,
+  );
+  return organizationsSchema.parse(data).organizations;
+}
+
+const requestsSchema = z.object({
+  accessRequests: z.array(
+    z.object({
+      requestId: big,
+      patient: z.string(),
+      categories: z.coerce.number(),
+      purpose: z.coerce.number(),
+      duration: big,
+      status: z.string(),
+      approvedCategories: z.coerce.number(),
+      expiresAt: big,
+      createdAtTimestamp: big,
+    }),
+  ),
+});
+export type IndexedRequest = z.infer<typeof requestsSchema>['accessRequests'][number];
+
+/** The requests `requester` made, newest first, from the index. */
+export async function fetchRequestsBy(requester: Address, url = '/graphql'): Promise<IndexedRequest[]> {
+  const data = await graphqlRequest<unknown>(
+    url,
+    `query MyRequests($requester: Bytes!) { accessRequests(first: 200, orderBy: requestId, orderDirection: desc, where: { requester: $requester }) { requestId patient categories purpose duration status approvedCategories expiresAt createdAtTimestamp } }`,
+    { requester: requester.toLowerCase() },
+  );
+  return requestsSchema.parse(data).accessRequests;
 }

@@ -59,7 +59,7 @@ beforeAll(async () => {
   f = await startAccessFixture([lab, mental, allergy]);
   dataDir = mkdtempSync(join(tmpdir(), 'consentry-clinical-index-'));
   const env = { RPC_URL: f.anvil.rpcUrl, CHAIN_ID: String(CHAIN), DEPLOYMENTS_DIR: f.dir, DATA_DIR: dataDir, INDEXER_PORT: String(await freePort()), CONFIRMATIONS: '0', INDEXER_POLL_MS: '100' };
-  indexer = await startIndexerService(env, pino({ level: 'silent' }));
+  indexer = await startIndexerService(env, pino({ level: 'silent' }) as unknown as Parameters<typeof startIndexerService>[1]);
   // The web server's configuration: the fixture's vault (DATA_DIR), chain, deployment and index.
   Object.assign(process.env, { RPC_URL: f.anvil.rpcUrl, CHAIN_ID: String(CHAIN), DEPLOYMENTS_DIR: f.dir, DATA_DIR: f.dir, SUBGRAPH_URL: indexer.server.url, DATABASE_URL: '' });
   clinic = await f.organization(0);
