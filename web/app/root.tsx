@@ -83,6 +83,9 @@ function Header({ config }: { config: PublicConfig }) {
               <NavLink to="/records">My records</NavLink>
             </li>
             <li>
+              <NavLink to="/access">Access</NavLink>
+            </li>
+            <li>
               <NavLink to="/organizations">Organisations</NavLink>
             </li>
             <li>

@@ -1,0 +1,150 @@
+/**
+ * The patient's side of clinical sharing, in the browser: the inbox from the index (through the web
+ * server's /graphql), what the chain says now (policy, organisations, live categories), and the
+ * patient's transactions (approve, deny, revoke, close break-glass, set policy) through the sdk's
+ * actions with the connected wallet. Nothing here touches a record or a key.
+ */
+import { createPublicClient, http, type Address, type PublicClient } from 'viem';
+import type { Config } from 'wagmi';
+import { getWalletClient } from 'wagmi/actions';
+import { accessGrantsAbi } from '@consentry/sdk/abi/generated';
+import {
+  approveRequest,
+  closeBreakGlass,
+  denyRequest,
+  readAccess,
+  readOrganization,
+  revokeGrant,
+  setPolicy,
+  type ActionContext,
+  type ActionResult,
+  type OrganizationKind,
+} from '@consentry/sdk/access/actions';
+import { graphqlRequest } from '@consentry/sdk/graphql';
+import type { Category } from '@consentry/sdk/records/categories';
+import { buildInbox, inboxSchema, kindsOf, type Inbox } from './access.ts';
+import type { PublicConfig } from './public-config.ts';
+import { categoriesOf } from '@consentry/sdk/access/actions';
+
+export const GRAPHQL_PATH = '/graphql';
+
+export class AccessUnavailableError extends Error {
+  readonly code = 'NO_ACCESS_CONTRACTS';
+  constructor() {
+    super('This deployment has no access contracts (AccessGrants, OrganizationRegistry), so nobody can ask for your records yet');
+    this.name = 'AccessUnavailableError';
+  }
+}
+
+export function accessContracts(config: PublicConfig): { AccessGrants: Address; OrganizationRegistry: Address } {
+  const c = config.contracts;
+  if (!c?.AccessGrants || !c.OrganizationRegistry) throw new AccessUnavailableError();
+  return { AccessGrants: c.AccessGrants, OrganizationRegistry: c.OrganizationRegistry };
+}
+
+const clients = new Map<string, PublicClient>();
+/** One public client per RPC URL for the page's lifetime. */
+export function chainClient(rpcUrl: string): PublicClient {
+  let c = clients.get(rpcUrl);
+  if (!c) clients.set(rpcUrl, (c = createPublicClient({ transport: http(rpcUrl), pollingInterval: 500 }) as PublicClient));
+  return c;
+}
+
+/** The sdk actions' context from the connected wallet. */
+export async function patientActionContext(wagmi: Config, config: PublicConfig): Promise<ActionContext> {
+  const wallet = await getWalletClient(wagmi, { chainId: config.chainId });
+  return { wallet: wallet as unknown as ActionContext['wallet'], client: chainClient(config.rpcUrl), contracts: accessContracts(config) };
+}
+
+const lowerAddress = (a: string) => {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(a)) throw new Error(`Not an address: ${a}`);
+  return a.toLowerCase();
+};
+
+/** The index's side of the inbox; the patient's address is checked and inlined (Bytes filters). */
+export function inboxQuery(patient: Address): string {
+  const p = lowerAddress(patient);
+  return /* GraphQL */ `
+    query PatientAccess {
+      accessRequests(first: 200, where: { patient: "${p}", status: "PENDING" }, orderBy: requestId, orderDirection: desc) {
+        requestId requester categories purpose duration status createdAtTimestamp createdAtBlock
+      }
+      accessEvents(first: 100, where: { patient: "${p}" }, orderBy: blockNumber, orderDirection: desc) {
+        id kind organization actor requestId categories purpose duration expiresAt reasonHash blockNumber blockTimestamp transactionHash
+      }
+      grants(first: 200, where: { patient: "${p}", revoked: false }) {
+        grantee categories purpose requestId grantedAt expiresAt
+      }
+      breakGlasses(first: 200, where: { patient: "${p}", closed: false }) {
+        provider categories reasonHash openedAt expiresAt openings
+      }
+      patientPolicy(id: "${p}") { neverShare bannedKinds }
+      _meta { block { number timestamp } }
+    }
+  `;
+}
+
+export interface AccessOverview extends Inbox {
+  /** Chain time (seconds) and height when this was read. */
+  now: number;
+  chainBlock: number;
+  /** Blocks the index is behind the chain (0 when caught up). */
+  indexLag: number;
+  /** The policy as the chain says it now (the index's may lag). */
+  chainPolicy: { neverShare: Category[]; bannedKinds: OrganizationKind[] };
+}
+
+/** Inbox, grants, break-glass windows and policy: the lists from the index, time and policy from the chain. */
+export async function fetchAccessOverview(config: PublicConfig, patient: Address, url = GRAPHQL_PATH): Promise<AccessOverview> {
+  const client = chainClient(config.rpcUrl);
+  const contracts = accessContracts(config);
+  const [data, block, policy] = await Promise.all([
+    graphqlRequest<unknown>(url, inboxQuery(patient)),
+    client.getBlock({ blockTag: 'latest' }),
+    client.readContract({ address: contracts.AccessGrants, abi: accessGrantsAbi, functionName: 'policyOf', args: [patient] }),
+  ]);
+  const now = Number(block.timestamp);
+  const inbox = buildInbox(inboxSchema.parse(data), now);
+  const chainBlock = Number(block.number);
+  return {
+    ...inbox,
+    now,
+    chainBlock,
+    indexLag: inbox.indexedBlock === null ? chainBlock : Math.max(0, chainBlock - inbox.indexedBlock),
+    chainPolicy: { neverShare: categoriesOf(policy.neverShare), bannedKinds: kindsOf(policy.bannedKinds) },
+  };
+}
+
+/** An organisation as the registry says now (kind, accreditation). */
+export function fetchOrganization(config: PublicConfig, organization: Address) {
+  return readOrganization(chainClient(config.rpcUrl), accessContracts(config), organization);
+}
+
+/** What one grantee may see of the patient's records now, by the chain (grant, break-glass, policy). */
+export function fetchLiveAccess(config: PublicConfig, patient: Address, grantee: Address) {
+  return readAccess(chainClient(config.rpcUrl), accessContracts(config), patient, grantee);
+}
+
+export type PatientAction =
+  | { kind: 'approve'; requestId: bigint; categories: readonly Category[]; durationSeconds: number }
+  | { kind: 'deny'; requestId: bigint }
+  | { kind: 'revoke'; grantee: Address }
+  | { kind: 'close-break-glass'; patient: Address; provider: Address }
+  | { kind: 'set-policy'; neverShare: readonly Category[]; bannedKinds: readonly OrganizationKind[] };
+
+/** Sends one of the patient's transactions and waits for its receipt. */
+export async function runPatientAction(wagmi: Config, config: PublicConfig, action: PatientAction): Promise<ActionResult> {
+  const ctx = await patientActionContext(wagmi, config);
+  switch (action.kind) {
+    case 'approve':
+      return approveRequest(ctx, action);
+    case 'deny':
+      return denyRequest(ctx, action.requestId);
+    case 'revoke':
+      return revokeGrant(ctx, action.grantee);
+    case 'close-break-glass':
+      return closeBreakGlass(ctx, action);
+    case 'set-policy':
+      return setPolicy(ctx, action);
+  }
+}
