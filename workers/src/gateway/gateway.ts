@@ -15,7 +15,6 @@ import { performance } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { secp256k1 } from '@noble/curves/secp256k1';
-import { SimpleMerkleTree, StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import Database from 'better-sqlite3';
 import { asc, isNull } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
@@ -35,6 +34,9 @@ import { fromBase64, toBase64 } from '@consentry/sdk/records/versions';
 import * as schema from '../db/schema/sqlite/gateway.ts';
 import type { Vault } from '../records/vault.ts';
 import { createChainView, type Head } from './chain-view.ts';
+import { logLeaf, logTree } from './log-tree.ts';
+
+export { verifyLogEntry } from './log-tree.ts';
 
 export interface GatewayOptions {
   /** The member's account key (signs log roots) and X25519 secret (opens its shares). */
@@ -76,7 +78,6 @@ const bodySchema = z.object({
 });
 
 const refuse = (status: number, code: string, message: string): GatewayReply => ({ status, body: { error: { code, message } } });
-const LOG_ENCODING = ['bytes32', 'address', 'address', 'bytes32', 'uint32', 'uint8', 'uint64'] as const;
 
 export interface Gateway {
   readonly member: Address;
@@ -310,10 +311,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     async postLogRoots() {
       const pending = db.select().from(t).where(isNull(t.batchRoot)).orderBy(asc(t.seq)).limit(4096).all();
       if (pending.length === 0) return 0;
-      // The same tree as StandardMerkleTree.of(values, LOG_ENCODING) (verifyLogEntry checks with it),
-      // built from leaves hashed here: its own leaf encoding costs milliseconds per entry.
-      const tree = SimpleMerkleTree.of(pending.map(logLeaf));
-      const root = tree.root as Hex;
+      const tree = logTree(pending.map(logLeaf));
+      const root = tree.root;
       const already = await client.readContract({ address: committeeAddress!, abi: releaseCommitteeAbi, functionName: 'wasPostedBy', args: [root, member] });
       if (!already) {
         const hash = await wallet.writeContract({ address: committeeAddress!, abi: releaseCommitteeAbi, functionName: 'postLogRoot', args: [root, pending.length], gas: 200_000n });
@@ -321,7 +320,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         if (receipt.status !== 'success') throw new Error(`Posting the log root reverted (${hash}); the entries stay pending`);
       }
       sqlite.transaction(() => {
-        pending.forEach((e, i) => setProof.run(root, JSON.stringify(tree.getProof(i)), e.seq));
+        pending.forEach((e, i) => setProof.run(root, JSON.stringify(tree.proofs[i]), e.seq));
       })();
       return pending.length;
     },
@@ -373,14 +372,6 @@ class Spans {
 const SEALER_BATCH = 256;
 const CACHE_ENTRIES = 4096;
 const CIPHERTEXT_CACHE_BYTES = 32 * 1024 * 1024;
-const LOG_LEAF_TYPES = LOG_ENCODING.map((type) => ({ type }));
-
-/** A log entry's leaf as StandardMerkleTree hashes it: keccak256(keccak256(abi.encode(values))). */
-function logLeaf(e: { id: string; requester: string; patient: string; recordId: string; version: number; purpose: number; releasedAt: number }): Hex {
-  const encoded = encodeAbiParameters(LOG_LEAF_TYPES, [e.id as Hex, e.requester as Address, e.patient as Address, e.recordId as Hex, e.version, e.purpose, BigInt(e.releasedAt)]);
-  return keccak256(keccak256(encoded));
-}
-
 /**
  * Whether `signature` (65 bytes, v 0/1/27/28) over `hash` recovers to `address`: what viem's
  * verifyTypedData checks, with noble imported once (viem imports it dynamically on every call).
@@ -400,14 +391,4 @@ function signedBy(address: Address, hash: Hex, signature: Hex): boolean {
 
 function fromBase64Hex(hex: Hex): Uint8Array {
   return Uint8Array.from(Buffer.from(hex.slice(2), 'hex'));
-}
-
-/** Checks a log entry against the root its gateway posted (what a patient's client does). */
-export function verifyLogEntry(
-  entry: { id: string; requester: string; patient: string; recordId: string; version: number; purpose: number; releasedAt: number },
-  root: Hex,
-  proof: readonly Hex[],
-): boolean {
-  const value = [entry.id, getAddress(entry.requester), getAddress(entry.patient), entry.recordId, entry.version, entry.purpose, BigInt(entry.releasedAt)];
-  return StandardMerkleTree.verify(root, [...LOG_ENCODING], value, [...proof]);
 }
