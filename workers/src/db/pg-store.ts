@@ -2,7 +2,7 @@
 // (tests, and trying the PostgreSQL path without a server). Same tables, same migrations.
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { asc, count, eq, getTableColumns, gt, inArray, lt, lte } from 'drizzle-orm';
+import { and, asc, count, eq, getTableColumns, gt, inArray, isNull, lt, lte, max, min } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
@@ -16,6 +16,7 @@ import {
   chunks,
   decodeRow,
   encodeRow,
+  ENTITY_NAMES,
   IMMUTABLE_ENTITIES,
   MUTABLE_ENTITIES,
   oldestPerEntity,
@@ -30,6 +31,7 @@ import {
   type MutableEntityName,
   type PageWrite,
   type PendingManifest,
+  type ReleaseCursor,
   type RollbackSummary,
   type Store,
 } from './store.ts';
@@ -51,6 +53,7 @@ const entityTables: Record<EntityName, PgTable> = {
   CommitteeMember: schema.committeeMember,
   CommitteeEpoch: schema.committeeEpoch,
   LogRoot: schema.logRoot,
+  Release: schema.release,
 };
 
 type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -160,7 +163,8 @@ export class PgStore implements Store {
 
   async resetState(identity: ChainIdentity): Promise<void> {
     await this.#db.transaction(async (tx) => {
-      for (const table of Object.values(entityTables)) await tx.delete(table);
+      // Chain entities only: releases come from the gateways and stay (decision 015).
+      for (const entity of ENTITY_NAMES) await tx.delete(entityTables[entity]);
       await tx.delete(schema.indexerBlock);
       await tx.delete(schema.indexerUndo);
       await tx.delete(schema.indexerManifest);
@@ -299,6 +303,31 @@ export class PgStore implements Store {
       .update(schema.indexerManifest)
       .set({ attempts, nextAttemptAt })
       .where(eq(schema.indexerManifest.batch, batch));
+  }
+
+  async releaseCursor(gateway: string): Promise<ReleaseCursor | null> {
+    const [row] = await this.#db.select().from(schema.releaseCursor).where(eq(schema.releaseCursor.gateway, gateway));
+    return row ?? null;
+  }
+
+  async releaseSeqs(member: string): Promise<{ firstUnrooted: number | null; last: number | null }> {
+    const r = schema.release;
+    const [first] = await this.#db.select({ seq: min(r.seq) }).from(r).where(and(eq(r.member, member), isNull(r.batchRoot)));
+    const [last] = await this.#db.select({ seq: max(r.seq) }).from(r).where(eq(r.member, member));
+    const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+    return { firstUnrooted: num(first?.seq), last: num(last?.seq) };
+  }
+
+  async saveReleases(cursor: ReleaseCursor, releases: readonly EntityRows['Release'][]): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      for (const part of chunks(releases)) {
+        await tx.insert(schema.release).values(part).onConflictDoUpdate({ target: schema.release.id, set: excludedSet(schema.release) });
+      }
+      await tx
+        .insert(schema.releaseCursor)
+        .values(cursor)
+        .onConflictDoUpdate({ target: schema.releaseCursor.gateway, set: excludedSet(schema.releaseCursor) });
+    });
   }
 
   async findById<E extends EntityName>(entity: E, id: string): Promise<EntityRows[E] | null> {

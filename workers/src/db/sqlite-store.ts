@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { asc, count, eq, getTableColumns, gt, inArray, lt, lte } from 'drizzle-orm';
+import { and, asc, count, eq, getTableColumns, gt, inArray, isNull, lt, lte, max, min } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
@@ -16,6 +16,7 @@ import {
   chunks,
   decodeRow,
   encodeRow,
+  ENTITY_NAMES,
   IMMUTABLE_ENTITIES,
   MUTABLE_ENTITIES,
   oldestPerEntity,
@@ -30,6 +31,7 @@ import {
   type MutableEntityName,
   type PageWrite,
   type PendingManifest,
+  type ReleaseCursor,
   type RollbackSummary,
   type Store,
 } from './store.ts';
@@ -51,6 +53,7 @@ const entityTables: Record<EntityName, SQLiteTable> = {
   CommitteeMember: schema.committeeMember,
   CommitteeEpoch: schema.committeeEpoch,
   LogRoot: schema.logRoot,
+  Release: schema.release,
 };
 
 type Db = BetterSQLite3Database<typeof schema>;
@@ -110,7 +113,8 @@ export class SqliteStore implements Store {
 
   async resetState(identity: ChainIdentity): Promise<void> {
     this.#db.transaction((tx) => {
-      for (const table of Object.values(entityTables)) tx.delete(table).run();
+      // Chain entities only: releases come from the gateways and stay (decision 015).
+      for (const entity of ENTITY_NAMES) tx.delete(entityTables[entity]).run();
       tx.delete(schema.indexerBlock).run();
       tx.delete(schema.indexerUndo).run();
       tx.delete(schema.indexerManifest).run();
@@ -245,6 +249,30 @@ export class SqliteStore implements Store {
       .set({ attempts, nextAttemptAt })
       .where(eq(schema.indexerManifest.batch, batch))
       .run();
+  }
+
+  async releaseCursor(gateway: string): Promise<ReleaseCursor | null> {
+    return this.#db.select().from(schema.releaseCursor).where(eq(schema.releaseCursor.gateway, gateway)).get() ?? null;
+  }
+
+  async releaseSeqs(member: string): Promise<{ firstUnrooted: number | null; last: number | null }> {
+    const r = schema.release;
+    const first = this.#db.select({ seq: min(r.seq) }).from(r).where(and(eq(r.member, member), isNull(r.batchRoot))).get();
+    const last = this.#db.select({ seq: max(r.seq) }).from(r).where(eq(r.member, member)).get();
+    const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+    return { firstUnrooted: num(first?.seq), last: num(last?.seq) };
+  }
+
+  async saveReleases(cursor: ReleaseCursor, releases: readonly EntityRows['Release'][]): Promise<void> {
+    this.#db.transaction((tx) => {
+      for (const part of chunks(releases)) {
+        tx.insert(schema.release).values(part).onConflictDoUpdate({ target: schema.release.id, set: excludedSet(schema.release) }).run();
+      }
+      tx.insert(schema.releaseCursor)
+        .values(cursor)
+        .onConflictDoUpdate({ target: schema.releaseCursor.gateway, set: excludedSet(schema.releaseCursor) })
+        .run();
+    });
   }
 
   async findById<E extends EntityName>(entity: E, id: string): Promise<EntityRows[E] | null> {

@@ -20,6 +20,7 @@ export type EntityRows = {
   CommitteeMember: typeof sqlite.committeeMember.$inferSelect;
   CommitteeEpoch: typeof sqlite.committeeEpoch.$inferSelect;
   LogRoot: typeof sqlite.logRoot.$inferSelect;
+  Release: typeof sqlite.release.$inferSelect;
 };
 
 // Both dialects must give the same row shapes; this fails to compile when they drift apart.
@@ -37,7 +38,9 @@ const dialectsAgree: Same<EntityRows['Patient'], typeof pg.patient.$inferSelect>
   Same<EntityRows['PatientPolicy'], typeof pg.patientPolicy.$inferSelect> &
   Same<EntityRows['CommitteeMember'], typeof pg.committeeMember.$inferSelect> &
   Same<EntityRows['CommitteeEpoch'], typeof pg.committeeEpoch.$inferSelect> &
-  Same<EntityRows['LogRoot'], typeof pg.logRoot.$inferSelect> = true;
+  Same<EntityRows['LogRoot'], typeof pg.logRoot.$inferSelect> &
+  Same<EntityRows['Release'], typeof pg.release.$inferSelect> &
+  Same<ReleaseCursor, typeof pg.releaseCursor.$inferSelect> = true;
 void dialectsAgree;
 
 export type EntityName = keyof EntityRows;
@@ -62,9 +65,22 @@ export const IMMUTABLE_ENTITIES = [
   'CommitteeEpoch',
   'LogRoot',
 ] as const satisfies readonly EntityName[];
-export const ENTITY_NAMES: readonly EntityName[] = [...MUTABLE_ENTITIES, ...IMMUTABLE_ENTITIES];
 export type MutableEntityName = (typeof MUTABLE_ENTITIES)[number];
 export type ImmutableEntityName = (typeof IMMUTABLE_ENTITIES)[number];
+export type ChainEntityName = MutableEntityName | ImmutableEntityName;
+/** The entities indexed from chain events: the subgraph's, compared by the parity test. */
+export const ENTITY_NAMES: readonly ChainEntityName[] = [...MUTABLE_ENTITIES, ...IMMUTABLE_ENTITIES];
+/**
+ * Entities from off-chain sources (the gateways' release logs): indexer-only, not in the subgraph,
+ * described in workers/src/indexer/offchain.graphql. Re-indexing the chain and reorgs leave them alone.
+ */
+export const OFFCHAIN_ENTITIES = ['Release'] as const satisfies readonly EntityName[];
+export type OffchainEntityName = (typeof OFFCHAIN_ENTITIES)[number];
+/** Everything GraphQL serves. */
+export const ALL_ENTITY_NAMES: readonly EntityName[] = [...ENTITY_NAMES, ...OFFCHAIN_ENTITIES];
+
+/** Where the release follower is in one gateway's feed. */
+export type ReleaseCursor = typeof sqlite.releaseCursor.$inferSelect;
 
 export type EntityValue = string | number | bigint | boolean | null;
 export type EntityRow = Record<string, EntityValue>;
@@ -167,6 +183,12 @@ export interface Store {
   completeManifest(batch: string, versions: EntityRows['RecordVersion'][]): Promise<boolean>;
   /** Records a failed fetch: tried `attempts` times, next try not before `nextAttemptAt`. */
   deferManifest(batch: string, attempts: number, nextAttemptAt: number): Promise<void>;
+  /** The follower's cursor for a gateway (by the URL it is configured with), or null. */
+  releaseCursor(gateway: string): Promise<ReleaseCursor | null>;
+  /** A member's lowest seq still without a root and its highest seq, each null when none. */
+  releaseSeqs(member: string): Promise<{ firstUnrooted: number | null; last: number | null }>;
+  /** Upserts releases (by id) and moves the gateway's cursor, in one transaction. */
+  saveReleases(cursor: ReleaseCursor, releases: readonly EntityRows['Release'][]): Promise<void>;
   findById<E extends EntityName>(entity: E, id: string): Promise<EntityRows[E] | null>;
   findMany<E extends EntityName>(entity: E, query: ListQuery): Promise<EntityRows[E][]>;
   count(entity: EntityName): Promise<number>;

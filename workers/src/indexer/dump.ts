@@ -1,10 +1,10 @@
 // Every stored entity as plain JSON values, for comparing the indexer with the subgraph mappings
 // (subgraph parity test) and for tests: fields as in schema.graphql without derived ones, Bytes
 // lowercase hex, BigInt decimal strings, references the referenced id, each list sorted by id.
-import { ENTITY_NAMES, type EntityName, type EntityValue, type Store } from '../db/store.ts';
+import { ENTITY_NAMES, type ChainEntityName, type EntityValue, type Store } from '../db/store.ts';
 
 export type DumpValue = string | number | boolean | null;
-export type EntityDump = Record<EntityName, Array<Record<string, DumpValue>>>;
+export type EntityDump = Record<ChainEntityName, Array<Record<string, DumpValue>>>;
 
 const PAGE = 1000;
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkModelsAgainstTables, loadEntityModels, parseEntityModels } from './entities.ts';
 
 describe('entity model', () => {
-  it('reads subgraph/schema.graphql and matches the drizzle tables', () => {
+  it('reads subgraph/schema.graphql and the indexer-only offchain.graphql, and matches the drizzle tables', () => {
     const { models } = loadEntityModels();
     expect(models.map((m) => m.name)).toEqual([
       'Patient',
@@ -19,6 +19,7 @@ describe('entity model', () => {
       'CommitteeMember',
       'CommitteeEpoch',
       'LogRoot',
+      'Release',
     ]);
     expect(models.filter((m) => !m.immutable).map((m) => m.name)).toEqual([
       'Patient',
@@ -28,6 +29,7 @@ describe('entity model', () => {
       'BreakGlass',
       'PatientPolicy',
       'CommitteeMember',
+      'Release',
     ]);
     expect(models.find((m) => m.name === 'AccessEvent')!.fields.find((f) => f.name === 'requestId')).toMatchObject({
       kind: 'scalar',

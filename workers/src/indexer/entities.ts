@@ -13,16 +13,18 @@ import {
   type TypeNode,
 } from 'graphql';
 import * as tables from '../db/schema/sqlite/index.ts';
-import { ENTITY_NAMES, IMMUTABLE_ENTITIES, type EntityName } from '../db/store.ts';
+import { ALL_ENTITY_NAMES, IMMUTABLE_ENTITIES, type EntityName } from '../db/store.ts';
 import { IndexerError } from './errors.ts';
 
 export const SCHEMA_FILE = join(REPO_ROOT, 'subgraph', 'schema.graphql');
+/** Indexer-only entities (off-chain sources), served next to the subgraph's. */
+export const OFFCHAIN_SCHEMA_FILE = join(REPO_ROOT, 'workers', 'src', 'indexer', 'offchain.graphql');
 
 export const SCALARS = ['ID', 'Bytes', 'BigInt', 'Int', 'String', 'Boolean'] as const;
 export type ScalarName = (typeof SCALARS)[number];
 
 export type FieldModel = { name: string; description?: string } & (
-  | { kind: 'scalar'; scalar: ScalarName; nonNull: boolean }
+  | { kind: 'scalar'; scalar: ScalarName; nonNull: boolean; /** A stored list (indexer-only entities). */ list?: boolean }
   | { kind: 'reference'; entity: EntityName; nonNull: boolean }
   | { kind: 'derived'; entity: EntityName; derivedFrom: string }
 );
@@ -51,6 +53,7 @@ const entityTables: Record<EntityName, Table> = {
   CommitteeMember: tables.committeeMember,
   CommitteeEpoch: tables.committeeEpoch,
   LogRoot: tables.logRoot,
+  Release: tables.release,
 };
 
 function directive(node: { directives?: readonly ConstDirectiveNode[] }, name: string) {
@@ -81,7 +84,7 @@ function unwrap(type: TypeNode): { named: string; nonNull: boolean; list: boolea
   return { named: t.name.value, nonNull, list };
 }
 
-const isEntityName = (name: string): name is EntityName => (ENTITY_NAMES as readonly string[]).includes(name);
+const isEntityName = (name: string): name is EntityName => (ALL_ENTITY_NAMES as readonly string[]).includes(name);
 
 function fieldModel(entity: string, f: FieldDefinitionNode): FieldModel {
   const where = `${entity}.${f.name.value}`;
@@ -95,12 +98,12 @@ function fieldModel(entity: string, f: FieldDefinitionNode): FieldModel {
     }
     return { ...base, kind: 'derived', entity: named, derivedFrom: from };
   }
-  if (list) throw new IndexerError('SCHEMA_UNSUPPORTED', `${where}: stored list fields are not supported yet`);
+  if (list && isEntityName(named)) throw new IndexerError('SCHEMA_UNSUPPORTED', `${where}: stored lists of entities are not supported`);
   if (isEntityName(named)) return { ...base, kind: 'reference', entity: named, nonNull };
   if (!(SCALARS as readonly string[]).includes(named)) {
     throw new IndexerError('SCHEMA_UNSUPPORTED', `${where}: type ${named} is not supported by the embedded indexer`);
   }
-  return { ...base, kind: 'scalar', scalar: named as ScalarName, nonNull };
+  return { ...base, kind: 'scalar', scalar: named as ScalarName, nonNull, ...(list ? { list } : {}) };
 }
 
 /** Parses the subgraph schema into entity models (only `@entity` types). */
@@ -138,7 +141,7 @@ export function parseEntityModels(sdl: string): EntityModel[] {
  */
 export function checkModelsAgainstTables(models: readonly EntityModel[]): void {
   const problems: string[] = [];
-  for (const name of ENTITY_NAMES) {
+  for (const name of ALL_ENTITY_NAMES) {
     if (!models.some((m) => m.name === name)) problems.push(`table for ${name} has no entity in schema.graphql`);
   }
   for (const m of models) {
@@ -164,13 +167,16 @@ export function checkModelsAgainstTables(models: readonly EntityModel[]): void {
   }
 }
 
-/** Reads, parses and checks subgraph/schema.graphql. */
-export function loadEntityModels(file: string = SCHEMA_FILE): { sdl: string; models: EntityModel[] } {
+/**
+ * Reads, parses and checks subgraph/schema.graphql with the indexer-only entities of
+ * offchain.graphql; `sdl` is the two together.
+ */
+export function loadEntityModels(file: string = SCHEMA_FILE, offchainFile: string = OFFCHAIN_SCHEMA_FILE): { sdl: string; models: EntityModel[] } {
   let sdl: string;
   try {
-    sdl = readFileSync(file, 'utf8');
+    sdl = `${readFileSync(file, 'utf8')}\n${readFileSync(offchainFile, 'utf8')}`;
   } catch (cause) {
-    throw new IndexerError('SCHEMA_MISSING', `Cannot read the subgraph schema ${file}`, { cause });
+    throw new IndexerError('SCHEMA_MISSING', `Cannot read the entity schemas ${file} and ${offchainFile}`, { cause });
   }
   const models = parseEntityModels(sdl);
   checkModelsAgainstTables(models);

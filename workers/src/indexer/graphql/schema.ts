@@ -174,7 +174,7 @@ export function buildGraphQLSchema(options: { models: readonly EntityModel[]; st
       fields: () => {
         const fields: GraphQLInputFieldConfigMap = {};
         for (const f of model.fields) {
-          if (f.kind === 'derived') continue;
+          if (f.kind === 'derived' || (f.kind === 'scalar' && f.list)) continue;
           // References are filtered by the referenced id, typed String as in graph-node.
           const base: GraphQLInputType = f.kind === 'scalar' ? scalarTypes[f.scalar] : GraphQLString;
           const normalize = f.kind === 'reference' ? idNormalizer(f.entity) : (v: unknown) => v as EntityValue;
@@ -199,7 +199,7 @@ export function buildGraphQLSchema(options: { models: readonly EntityModel[]; st
     const existing = orderTypes.get(model.name);
     if (existing) return existing;
     const values: Record<string, { value: string }> = {};
-    for (const f of model.fields) if (f.kind !== 'derived') values[f.name] = { value: f.name };
+    for (const f of model.fields) if (f.kind !== 'derived' && !(f.kind === 'scalar' && f.list)) values[f.name] = { value: f.name };
     const type = new GraphQLEnumType({ name: `${model.name}_orderBy`, values });
     orderTypes.set(model.name, type);
     return type;
@@ -275,7 +275,7 @@ export function buildGraphQLSchema(options: { models: readonly EntityModel[]; st
   function outputField(f: FieldModel): GraphQLFieldConfig<Resolved, unknown> {
     const description = f.description ? { description: f.description } : {};
     if (f.kind === 'scalar') {
-      const t = scalarTypes[f.scalar];
+      const t: GraphQLOutputType = f.list ? new GraphQLList(new GraphQLNonNull(scalarTypes[f.scalar])) : scalarTypes[f.scalar];
       return { ...description, type: f.nonNull ? new GraphQLNonNull(t) : t };
     }
     const target = byName.get(f.entity)!;

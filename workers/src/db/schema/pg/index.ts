@@ -4,3 +4,4 @@ export * from './organizations.ts';
 export * from './access.ts';
 export * from './committee.ts';
 export * from './indexer.ts';
+export * from './releases.ts';
