@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { patientRegistryAbi } from '@consentry/sdk/abi/generated';
-import { approveRequest } from '@consentry/sdk/access/actions';
+import { accreditOrganization, approveRequest, registerOrganization } from '@consentry/sdk/access/actions';
 import { readCommittee } from '@consentry/sdk/access/release';
 import { blobStoreFromEnv } from '@consentry/sdk/blobs/from-env';
 import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
@@ -31,7 +31,10 @@ const MARKER = 'OKAPI-PLAINTEXT-MARKER-3J8';
 const lab = { resourceType: 'Observation', id: 'hba1c-e2e', status: 'final', category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }], code: { text: MARKER }, valueQuantity: { value: 7.2, unit: '%' } } as FhirResource;
 const mental = { resourceType: 'Condition', id: 'dep-e2e', subject: { reference: 'Patient/p' }, code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10-cm', code: 'F32.9', display: 'Depressive episode' }] } } as FhirResource;
 
+const allergy = { resourceType: 'AllergyIntolerance', id: 'peanut-e2e', patient: { reference: 'Patient/p' }, code: { text: 'Peanut' } } as FhirResource;
+
 const patient = ANVIL_ACCOUNTS[2]!;
+const MEDIC = 5; // development account of an emergency provider
 const CLINIC = 4; // development account in the clinic's browser
 const ACCREDITOR = 6; // the local accreditor (scripts/accreditor.ts)
 
@@ -54,8 +57,8 @@ beforeAll(async () => {
   try {
     const blobs = await blobStoreFromEnv({ ...stack.env, DATA_DIR: stack.config.DATA_DIR });
     const records = new RecordsService({ vault, blobs, patient: patient.address, keys });
-    await records.importResources([lab, mental]);
-    expect(await records.shareWithCommittee(await readCommittee(client, stack.deployment.contracts.ReleaseCommittee!.address))).toBeGreaterThanOrEqual(2);
+    await records.importResources([lab, mental, allergy]);
+    expect(await records.shareWithCommittee(await readCommittee(client, stack.deployment.contracts.ReleaseCommittee!.address))).toBeGreaterThanOrEqual(3);
   } finally {
     await vault.close();
   }
@@ -182,6 +185,38 @@ describe('Organisations and clinicians in Chromium', () => {
       expect(r).not.toContain(MARKER);
       expect(r).not.toContain('"valueQuantity"');
       expect(r).not.toContain('F32.9');
+    }
+  }, 300_000);
+
+  it('lets an accredited emergency provider break glass and read the emergency profile, with the window and notice in words', async () => {
+    const contracts = { AccessGrants: stack.deployment.contracts.AccessGrants!.address, OrganizationRegistry: stack.deployment.contracts.OrganizationRegistry!.address };
+    const client = publicClientFor(stack.rpcUrl, CHAIN_ID);
+    await registerOrganization({ wallet: walletClientFor(stack.rpcUrl, CHAIN_ID, ANVIL_ACCOUNTS[MEDIC]!.privateKey), client, contracts }, { kind: 'emergency-provider', name: 'Harbour Ambulance Service' });
+    const now = Number((await client.getBlock()).timestamp);
+    await accreditOrganization({ wallet: walletClientFor(stack.rpcUrl, CHAIN_ID, ANVIL_ACCOUNTS[ACCREDITOR]!.privateKey), client, contracts }, { organization: ANVIL_ACCOUNTS[MEDIC]!.address, until: now + 86_400 });
+
+    const medic = await openAs(MEDIC, '/emergency');
+    const sent: string[] = [];
+    medic.on('request', (r) => sent.push(`${r.method()} ${r.url()}\n${r.postData() ?? ''}`));
+    await screenshotOnFailure(medic, 'break-glass', async () => {
+      await medic.getByLabel('Patient address').fill(patient.address);
+      await medic.getByRole('button', { name: 'Break glass' }).click();
+      expect(await medic.getByTestId('break-glass-result').getByRole('alert').textContent()).toBe('Break-glass needs a reason');
+      await medic.getByLabel('Reason').fill('Unconscious on arrival, suspected anaphylaxis');
+      await medic.getByRole('button', { name: 'Break glass' }).click();
+      await expect.poll(() => medic.getByTestId('break-glass-result').getByRole('status').textContent(), { timeout: 30_000 }).toMatch(
+        /^Break-glass open until \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC \(chain time\) for medications, allergies, conditions, demographics\. The patient is notified\. Only the reason's hash is on chain\.$/,
+      );
+      const records = medic.getByTestId('clinical-record');
+      await expect.poll(() => records.count(), { timeout: 30_000 }).toBe(1);
+      expect(await records.first().getAttribute('data-category')).toBe('allergies');
+      await records.first().getByRole('button', { name: 'Read' }).click();
+      await expect.poll(() => records.first().getAttribute('data-state'), { timeout: 30_000 }).toBe('done');
+      expect(await records.first().getByRole('status').textContent()).toContain('Peanut');
+    });
+    for (const r of sent) {
+      expect(r).not.toContain('Peanut');
+      expect(r).not.toContain('anaphylaxis'); // the reason goes on chain as a hash only
     }
   }, 300_000);
 });
