@@ -234,6 +234,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     services.push(spawnService('anchorer', [...TSX, 'workers/src/records/anchor-worker.ts'], env, log));
     log('anchorer: anchoring pending record versions every 5 s (ANCHOR_INTERVAL_MS)');
 
+    // The access log: follows the gateways' release logs into the index, delivers patients' webhooks.
+    services.push(spawnService('access log', [...TSX, 'workers/src/notify/main.ts'], env, log));
+    log(`access log: following ${gatewayUrls.length} gateway log(s) into the index; webhooks for new access events`);
+
     const webUrl = `http://127.0.0.1:${config.WEB_PORT}`;
     if (opts.web !== false) {
       const web = spawnService('web app', [join('web', 'server.mjs')], { ...env, HOST: '127.0.0.1', PORT: String(config.WEB_PORT) }, log);
