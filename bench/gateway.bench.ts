@@ -30,12 +30,14 @@ const pct = (xs: number[], p: number) => {
 };
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
-/** CPU ms (user + system) a process has used so far, from /proc (Linux). */
+/** CPU ms (user + system) a process and its descendants have used so far, from /proc (Linux). */
 const cpuMsOf = (pid: number | undefined): number => {
   if (pid === undefined) return NaN;
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in 1/100 s
+    const own = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in 1/100 s
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+    return own + children.reduce((sum, child) => sum + cpuMsOf(child), 0);
   } catch {
     return NaN;
   }

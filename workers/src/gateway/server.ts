@@ -70,6 +70,10 @@ export function startGatewayServer(gateway: Gateway, { port = 0, host = '127.0.0
       );
     });
   });
+  // Requesters keep connections open between releases; a long idle timeout avoids the race where the
+  // server closes an idle connection just as a client reuses it (a spurious "fetch failed" under load).
+  server.keepAliveTimeout = 30_000;
+  server.headersTimeout = 35_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
