@@ -20,10 +20,14 @@ import {
   type ActionResult,
   type OrganizationKind,
 } from '@consentry/sdk/access/actions';
+import { checkAccessLog, loadAccessLog, type AccessLogCheck } from '@consentry/sdk/access/access-log';
 import { graphqlRequest } from '@consentry/sdk/graphql';
+import type { EncryptionKeyPair } from '@consentry/sdk/keys';
+import { describeResource } from '@consentry/sdk/records/describe';
 import type { Category } from '@consentry/sdk/records/categories';
 import { buildInbox, inboxSchema, kindsOf, type Inbox } from './access.ts';
 import type { PublicConfig } from './public-config.ts';
+import { decryptVersion, fetchRecords } from './records.client.ts';
 import { categoriesOf } from '@consentry/sdk/access/actions';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -147,4 +151,31 @@ export async function runPatientAction(wagmi: Config, config: PublicConfig, acti
     case 'set-policy':
       return setPolicy(ctx, action);
   }
+}
+
+/**
+ * "Who saw my records": the patient's releases from the index, each proven against the log roots the
+ * committee members posted on chain (ReleaseCommittee.wasPostedBy), grouped into reads.
+ */
+export async function fetchCheckedAccessLog(config: PublicConfig, patient: Address, url = GRAPHQL_PATH): Promise<AccessLogCheck> {
+  const committee = config.contracts?.ReleaseCommittee;
+  if (!committee) throw new Error('This deployment has no release committee, so nothing can have been released');
+  const { releases, roots } = await loadAccessLog(url, patient);
+  return checkAccessLog({ releases, roots, client: chainClient(config.rpcUrl), committee });
+}
+
+/** One line per record version the patient owns ("HbA1c 6.4 % · 2024-03-01"), decrypted in this page. */
+export async function summariesOf(keys: EncryptionKeyPair): Promise<Map<string, string>> {
+  const data = await fetchRecords();
+  const out = new Map<string, string>();
+  for (const v of data.versions) {
+    if (!v.sealedKey) continue;
+    try {
+      const d = describeResource(await decryptVersion(v, keys));
+      out.set(`${v.recordId.toLowerCase()}:${v.version}`, [d.title, d.detail].filter(Boolean).join(' · '));
+    } catch {
+      // erased or unreadable: the category alone is shown
+    }
+  }
+  return out;
 }

@@ -6,6 +6,7 @@ import type { Address, Hex } from 'viem';
 import { useAccount, useConfig } from 'wagmi';
 import { categoriesOf, ORGANIZATION_KINDS, type ActionResult, type OrganizationKind } from '@consentry/sdk/access/actions';
 import { CATEGORIES, type Category } from '@consentry/sdk/records/categories';
+import { AccessLog } from '../components/AccessLog.tsx';
 import { ConnectPanel } from '../components/ConnectWallet.tsx';
 import {
   absoluteTime,
@@ -80,6 +81,7 @@ function AccessWorkspace({ config, patient }: { config: PublicConfig; patient: A
           <PendingRequests config={config} patient={patient} overview={data} />
           <ActiveAccess config={config} patient={patient} overview={data} />
           <History overview={data} />
+          <AccessLog config={config} patient={patient} now={data.now} />
           <PolicyPanel key={`${data.chainPolicy.neverShare.join()}|${data.chainPolicy.bannedKinds.join()}`} config={config} overview={data} />
         </>
       ) : null}
