@@ -31,6 +31,8 @@ describe('durations and times in words', () => {
     expect(relativeTime(1000 + 7 * DAY - 1, 1000)).toBe('in 7 days');
     expect(relativeTime(1000 - 180, 1000)).toBe('3 minutes ago');
     expect(relativeTime(1000, 1000)).toBe('now');
+    expect(relativeTime(1000 - 497, 1000)).toBe('8 minutes ago');
+    expect(relativeTime(1000 + 45, 1000)).toBe('in 45 seconds');
     expect(absoluteTime(1_764_072_000, 'UTC')).toBe('25 Nov 2025, 12:00');
   });
 

@@ -134,7 +134,8 @@ export function relativeTime(at: number, now: number): string {
   const d = at - now;
   if (Math.abs(d) < 1) return 'now';
   // Round to the unit shown so "in 7 days" does not read "in 6 days 23 hours" a second after approval.
-  const coarse = Math.abs(d) >= DAY ? Math.round(Math.abs(d) / HOUR) * HOUR : Math.abs(d) >= HOUR ? Math.round(Math.abs(d) / MINUTE) * MINUTE : Math.abs(d);
+  const a = Math.abs(d);
+  const coarse = a >= DAY ? Math.round(a / HOUR) * HOUR : a >= MINUTE ? Math.round(a / MINUTE) * MINUTE : a;
   return d > 0 ? `in ${formatDuration(coarse)}` : `${formatDuration(coarse)} ago`;
 }
 
