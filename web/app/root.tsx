@@ -86,6 +86,9 @@ function Header({ config }: { config: PublicConfig }) {
               <NavLink to="/access">Access</NavLink>
             </li>
             <li>
+              <NavLink to="/simulator">Simulator</NavLink>
+            </li>
+            <li>
               <NavLink to="/organizations">Organisations</NavLink>
             </li>
             <li>

@@ -2,7 +2,8 @@
 // server, and a real loopback HTTP receiver, with the notifier's tables on SQLite and on PGlite: a
 // patient's request, approval, denial, break-glass and revocation arrive once each, signed with the
 // patient's secret and without health data; a receiver that is down gets the delivery on retry once
-// it is up; clearing the webhook stops deliveries; events before the webhook are not sent.
+// it is up; clearing the webhook stops deliveries; events before the webhook are not sent. The
+// sdk's inbox (sdk/src/access/inbox.ts) over the same index lists them newest first.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -22,6 +23,7 @@ import { buildGraphQLSchema } from '../indexer/graphql/schema.ts';
 import { startGraphQLServer, type GraphQLServer } from '../indexer/graphql/server.ts';
 import { createIndexer, type Indexer } from '../indexer/indexer.ts';
 import { startTestChain, testKey, type TestChain } from '../indexer/testing/chain.ts';
+import { loadInbox } from '@consentry/sdk/access/inbox';
 import { createNotifier, SIGNATURE_HEADER, type WebhookBody } from './notifier.ts';
 import { NotifyStore } from './store.ts';
 
@@ -155,6 +157,13 @@ describe.each(storeKinds)('notifier with its tables on $name', (kind) => {
       expect(Object.keys(approval).sort()).toEqual(['actor', 'at', 'blockNumber', 'categories', 'eventId', 'expiresAt', 'kind', 'organization', 'patient', 'purpose', 'requestId', 'transactionHash']);
       expect(bodies.find((b) => b.kind === 'BREAK_GLASS_OPENED')).toMatchObject({ organization: emergency.address.toLowerCase(), requestId: null, expiresAt: expect.stringMatching(/^\d+$/) });
       expect((await store.deliveries(patient.address)).every((d) => d.status === 'delivered' && d.attempts === 1)).toBe(true);
+
+      // The inbox the web shows: newest first, and the request sent before the webhook still pending.
+      const inbox = await loadInbox(graphql.url, patient.address);
+      expect(inbox.events.map((e) => e.kind)).toEqual([...kinds].reverse().concat('REQUEST_CREATED'));
+      expect(inbox.events[0]).toMatchObject({ kind: 'GRANT_REVOKED', organization: clinic.address.toLowerCase(), actor: patient.address.toLowerCase(), requestId: approved });
+      expect(inbox.events.find((e) => e.kind === 'REQUEST_APPROVED')).toMatchObject({ categories: ['labs'], expiresAt: expect.any(Number) });
+      expect(inbox.pending).toEqual([expect.objectContaining({ requestId: approved - 1n, requester: clinic.address.toLowerCase(), categories: ['labs'], duration: 86_400 })]);
 
       // The receiver goes down: the next event is retried until it is back.
       await rx.close();
