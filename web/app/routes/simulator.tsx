@@ -49,7 +49,8 @@ function problemOf(err: unknown, rpcUrl: string): string {
   if (err instanceof ConsentryError || ['SimulatorError', 'ClinicalReadError', 'GatewaysUnavailableError', 'ApiCallError', 'ShareError'].includes(e?.name ?? '')) {
     return e.message ?? String(err);
   }
-  if (err instanceof Error && err.constructor.name === 'ApiCallError') return err.message;
+  // The record store's and the index's errors carry a stable string code and a message in words (viem's have a shortMessage instead).
+  if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && !('shortMessage' in err)) return err.message;
   return describeError(err, { rpcUrl, stage: 'transaction' });
 }
 
