@@ -11,7 +11,8 @@
  * chain minus the entries the index holds for it (any patient's): more than zero means entries were
  * left out, perhaps the patient's.
  * Entries are grouped into reads: one requester, one record version, within READ_WINDOW_MS, across
- * gateways (each of the k gateways a requester asks logs its own entry).
+ * gateways (each of the k gateways a requester asks logs its own entry). A read asks each gateway
+ * once, so a second entry from a member the read already has starts the next read.
  *
  * Browser-safe: viem only. The leaf is OpenZeppelin StandardMerkleTree's (keccak256 of keccak256 of
  * the ABI encoding, sorted pairs), computed here so no Node-only dependency reaches the bundle; a
@@ -24,8 +25,8 @@ import { graphqlRequest } from '../graphql.ts';
 
 /** The gateways' leaf: [entryId, requester, patient, recordId, version, purpose, releasedAt (ms)]. */
 export const RELEASE_LOG_ENCODING = ['bytes32', 'address', 'address', 'bytes32', 'uint32', 'uint8', 'uint64'] as const;
-/** Entries of one requester for one record version this close together are one read. */
-export const READ_WINDOW_MS = 2 * 60_000;
+/** Entries of one requester for one record version this close together are one read (a read's requests go out at once). */
+export const READ_WINDOW_MS = 30_000;
 
 type Numeric = number | bigint | string;
 
@@ -237,9 +238,9 @@ export function groupReads(entries: readonly CheckedRelease[], windowMs = READ_W
   for (const e of [...entries].sort((a, b) => a.releasedAt - b.releasedAt)) {
     const key = `${e.requester}:${e.recordId}:${e.version}`;
     const current = open.get(key);
-    if (current && e.releasedAt - current.at <= windowMs) {
+    if (current && e.releasedAt - current.at <= windowMs && !current.members.includes(e.member)) {
       current.entries.push(e);
-      if (!current.members.includes(e.member)) current.members.push(e.member);
+      current.members.push(e.member);
       continue;
     }
     const read: Read = {
