@@ -639,7 +639,7 @@ export const STEPS: readonly StepDef[] = [
         ctx.progress(
           reads.length === 0
             ? `Waiting for the index to pick up the gateways' release logs (${((Date.now() - started) / 1000).toFixed(0)} s)…`
-            : `${reads.length} reads indexed; waiting for the gateways to post their log roots on chain (${((Date.now() - started) / 1000).toFixed(0)} s)…`,
+            : `${reads.length} ${reads.length === 1 ? 'read' : 'reads'} indexed; waiting for the gateways to post their log roots on chain (${((Date.now() - started) / 1000).toFixed(0)} s)…`,
         );
         await sleep(1_000);
         checked = await load();
@@ -651,7 +651,7 @@ export const STEPS: readonly StepDef[] = [
       const words = { proven: 'proven against a root posted on chain', pending: 'pending: its gateway has not posted the root yet', altered: 'ALTERED: does not match what was posted' } as const;
       const pending = reads.filter((r) => r.status === 'pending').length;
       return {
-        summary: `${reads.length} reads of this run's records, ${reads.length - pending} proven against the access-log roots the gateways posted on ReleaseCommittee${pending ? `, ${pending} still pending (the gateways post every few seconds)` : ''}. Refused reads released nothing, so they are not in the log.`,
+        summary: `${reads.length} ${reads.length === 1 ? 'read' : 'reads'} of this run's records, ${reads.length - pending} proven against the access-log roots the gateways posted on ReleaseCommittee${pending ? `, ${pending} still pending (the gateways post every few seconds)` : ''}. Refused reads released nothing, so they are not in the log.`,
         transactions: [],
         patient: [
           {
