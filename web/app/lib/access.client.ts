@@ -179,3 +179,33 @@ export async function summariesOf(keys: EncryptionKeyPair): Promise<Map<string, 
   }
   return out;
 }
+
+export interface WebhookInfo {
+  url: string;
+  createdAt: number;
+  fromBlock: number;
+}
+
+/** A refusal of the web server's API, with its stable code and words. */
+export class WebhookApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'WebhookApiError';
+  }
+}
+
+async function webhookApi<T>(init?: RequestInit): Promise<T> {
+  const res = await fetch('/api/webhook', { credentials: 'same-origin', ...init, headers: { 'content-type': 'application/json', ...init?.headers } });
+  const body = (await res.json().catch(() => null)) as (T & { error?: { code: string; message: string } }) | null;
+  if (!res.ok || !body) throw new WebhookApiError(body?.error?.code ?? `HTTP_${res.status}`, body?.error?.message ?? `The server answered ${res.status}`);
+  return body;
+}
+
+/** The signed-in patient's webhook (never its secret), or null. */
+export const fetchWebhook = async (): Promise<WebhookInfo | null> => (await webhookApi<{ webhook: WebhookInfo | null }>()).webhook;
+/** Sets or replaces the webhook; the secret comes back this once. */
+export const saveWebhook = (url: string): Promise<{ webhook: WebhookInfo; secret: string }> => webhookApi({ method: 'POST', body: JSON.stringify({ url }) });
+export const clearWebhook = (): Promise<{ cleared: boolean }> => webhookApi({ method: 'DELETE' });

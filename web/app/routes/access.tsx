@@ -1,13 +1,14 @@
 import type { MetaFunction } from '@remix-run/node';
 import { useRouteLoaderData } from '@remix-run/react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
 import type { Address, Hex } from 'viem';
 import { useAccount, useConfig } from 'wagmi';
 import { categoriesOf, ORGANIZATION_KINDS, type ActionResult, type OrganizationKind } from '@consentry/sdk/access/actions';
 import { CATEGORIES, type Category } from '@consentry/sdk/records/categories';
 import { AccessLog } from '../components/AccessLog.tsx';
 import { ConnectPanel } from '../components/ConnectWallet.tsx';
+import { WebhookSetting } from '../components/WebhookSetting.tsx';
 import {
   absoluteTime,
   approvalProblem,
@@ -82,7 +83,8 @@ function AccessWorkspace({ config, patient }: { config: PublicConfig; patient: A
           <ActiveAccess config={config} patient={patient} overview={data} />
           <History overview={data} />
           <AccessLog config={config} patient={patient} now={data.now} />
-          <PolicyPanel key={`${data.chainPolicy.neverShare.join()}|${data.chainPolicy.bannedKinds.join()}`} config={config} overview={data} />
+          <WebhookSetting config={config} patient={patient} />
+          <PolicyPanel config={config} overview={data} />
         </>
       ) : null}
     </>
@@ -464,8 +466,20 @@ function History({ overview }: { overview: AccessOverview }) {
 function PolicyPanel({ config, overview }: { config: PublicConfig; overview: AccessOverview }) {
   const [neverShare, setNeverShare] = useState<Set<Category>>(() => new Set(overview.chainPolicy.neverShare));
   const [banned, setBanned] = useState<Set<OrganizationKind>>(() => new Set(overview.chainPolicy.bannedKinds));
+  const [edited, setEdited] = useState(false);
   const tx = useTransaction(config);
+  const onChain = `${overview.chainPolicy.neverShare.join()}|${overview.chainPolicy.bannedKinds.join()}`;
+  // Follow the chain (another tab, or this save confirmed) unless the patient is editing.
+  useEffect(() => {
+    if (edited) return;
+    setNeverShare(new Set(overview.chainPolicy.neverShare));
+    setBanned(new Set(overview.chainPolicy.bannedKinds));
+  }, [onChain, edited]);
+  useEffect(() => {
+    if (tx.state.phase === 'confirmed') setEdited(false);
+  }, [tx.state.phase]);
   const toggle = <T,>(set: Set<T>, item: T, on: boolean) => {
+    setEdited(true);
     const next = new Set(set);
     if (on) next.add(item);
     else next.delete(item);
