@@ -9,6 +9,7 @@ import {
   inboxSchema,
   inCategoryOrder,
   kindsOf,
+  policyConflict,
   purposeLabel,
   relativeTime,
 } from './access.ts';
@@ -105,5 +106,16 @@ describe('labels', () => {
     expect(kindsOf(0b1010)).toEqual(['emergency-provider', 'insurer']);
     expect(eventLabel('GRANT_REVOKED')).toBe('You revoked access');
     expect(inCategoryOrder(['conditions', 'labs'])).toEqual(['labs', 'conditions']);
+  });
+});
+
+describe('policyConflict', () => {
+  it('warns when the policy changed since the request: a banned kind, or a never-share category asked for', () => {
+    expect(policyConflict({ neverShare: [], bannedKinds: ['insurer'] }, ['labs'], 'insurer')).toMatch(/^Your policy now refuses every insurer/);
+    expect(policyConflict({ neverShare: ['mental-health'], bannedKinds: [] }, ['labs', 'mental-health'], 'provider')).toBe(
+      'Your policy now never shares mental health: an approval that includes it would be refused. Uncheck it, or deny the request.',
+    );
+    expect(policyConflict({ neverShare: ['notes'], bannedKinds: ['insurer'] }, ['labs'], 'provider')).toBeNull();
+    expect(policyConflict({ neverShare: [], bannedKinds: ['insurer'] }, ['labs'], undefined)).toBeNull();
   });
 });

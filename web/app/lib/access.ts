@@ -187,3 +187,22 @@ export const eventLabel = (kind: string): string => EVENT_WORDS[kind] ?? kind;
 
 /** A short address for display ("0x1234…abcd"); the full one goes in a title. */
 export const shortAddress = (a: string): string => `${a.slice(0, 6)}…${a.slice(-4)}`;
+
+/**
+ * Why a pending request can no longer be approved as asked because of the patient's policy now (it
+ * was checked when the request was made; the policy may have changed since), or null.
+ */
+export function policyConflict(
+  policy: { neverShare: readonly Category[]; bannedKinds: readonly OrganizationKind[] },
+  asked: readonly Category[],
+  kind: OrganizationKind | 'unknown' | undefined,
+): string | null {
+  if (kind && kind !== 'unknown' && policy.bannedKinds.includes(kind)) {
+    return `Your policy now refuses every ${kindLabel(kind).toLowerCase()}: an approval would be refused. Deny the request, or change your policy first.`;
+  }
+  const blocked = asked.filter((c) => policy.neverShare.includes(c));
+  if (blocked.length > 0) {
+    return `Your policy now never shares ${blocked.map(categoryLabel).join(', ')}: an approval that includes ${blocked.length === 1 ? 'it' : 'them'} would be refused. Uncheck ${blocked.length === 1 ? 'it' : 'them'}, or deny the request.`;
+  }
+  return null;
+}

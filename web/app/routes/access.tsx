@@ -12,6 +12,7 @@ import { WebhookSetting } from '../components/WebhookSetting.tsx';
 import {
   absoluteTime,
   approvalProblem,
+  policyConflict,
   categoryLabel,
   durationChoices,
   eventLabel,
@@ -195,16 +196,29 @@ function PendingRequests({ config, patient, overview }: { config: PublicConfig; 
       {overview.pending.length === 0 ? <p className="muted">No requests are waiting. New ones appear here by themselves.</p> : null}
       <ul className="access-list">
         {overview.pending.map((r) => (
-          <RequestCard key={r.requestId} config={config} patient={patient} request={r} now={overview.now} />
+          <RequestCard key={r.requestId} config={config} patient={patient} request={r} now={overview.now} policy={overview.chainPolicy} />
         ))}
       </ul>
     </section>
   );
 }
 
-function RequestCard({ config, request, now }: { config: PublicConfig; patient: Address; request: AccessRequestRow; now: number }) {
+function RequestCard({
+  config,
+  request,
+  now,
+  policy,
+}: {
+  config: PublicConfig;
+  patient: Address;
+  request: AccessRequestRow;
+  now: number;
+  policy: AccessOverview['chainPolicy'];
+}) {
   const id = useId();
   const asked = categoriesOf(request.categories);
+  const org = useQuery({ queryKey: ['organization', request.requester.toLowerCase()], queryFn: () => fetchOrganization(config, request.requester), staleTime: 30_000 });
+  const conflict = policyConflict(policy, asked, org.data?.kind);
   const [chosen, setChosen] = useState<Set<Category>>(() => new Set(asked));
   const choices = durationChoices(request.duration);
   const [duration, setDuration] = useState(request.duration);
@@ -243,6 +257,11 @@ function RequestCard({ config, request, now }: { config: PublicConfig; patient: 
           {relativeTime(request.createdAtTimestamp, now)} ({absoluteTime(request.createdAtTimestamp)})
         </dd>
       </dl>
+      {conflict ? (
+        <p className="notice" data-testid="policy-conflict">
+          {conflict}
+        </p>
+      ) : null}
       <form onSubmit={approve} className="access-answer" aria-label={`Answer request #${request.requestId}`}>
         <fieldset className="category-boxes">
           <legend>Categories to share (uncheck to share less)</legend>
