@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { bytesToHex, type Address } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConfig, createStorage, http, type Config } from 'wagmi';
-import { connect, disconnect, getAccount, readContract, reconnect } from 'wagmi/actions';
+import { connect, disconnect, getAccount, readContract, reconnect, signMessage, signTypedData } from 'wagmi/actions';
 import { patientRegistryAbi } from '@consentry/sdk/abi/generated';
 import { chainFor, walletClientFor } from '@consentry/sdk/clients';
 import { deriveEncryptionKeyPair, keyDerivationTypedData } from '@consentry/sdk/keys';
@@ -99,6 +99,27 @@ describe('devAccountConnector with wagmi on a real anvil', () => {
 
     // Only the connector id is remembered, never key material.
     expect([...storage.values()].join(' ')).not.toMatch(/[0-9a-f]{64}/i);
+  });
+
+  it('signs in the page even when the caller names the account by address: nothing asks the node to sign', async () => {
+    const config = browserLike(anvil.rpcUrl, new Map(), [4]);
+    await connect(config, { connector: config.connectors.find((c) => c.id === 'dev-account-4')! });
+    const sent: string[] = [];
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      if (typeof init?.body === 'string') sent.push(init.body);
+      return realFetch(input, init);
+    }) as typeof fetch;
+    try {
+      const address = ANVIL_ACCOUNTS[4]!.address;
+      const typed = keyDerivationTypedData(31337);
+      const signature = await signTypedData(config, { account: address, ...typed });
+      expect(signature).toBe(await devAccount(4).signTypedData(typed));
+      expect(await signMessage(config, { account: address, message: 'hello' })).toBe(await devAccount(4).signMessage({ message: 'hello' }));
+      expect(sent.join('\n')).not.toMatch(/eth_signTypedData|personal_sign|eth_sign"/);
+    } finally {
+      globalThis.fetch = realFetch;
+    }
   });
 
   it('reconnects after a reload only while connected, and never after disconnect', async () => {

@@ -1,4 +1,4 @@
-import { createWalletClient, getAddress, http, numberToHex, type Address, type EIP1193RequestFn } from 'viem';
+import { createWalletClient, custom, getAddress, http, isAddressEqual, numberToHex, type Address, type EIP1193RequestFn, type Hex, type TypedDataDefinition } from 'viem';
 import { mnemonicToAccount, type HDAccount } from 'viem/accounts';
 import { createConnector } from 'wagmi';
 import { ConsentryError } from '@consentry/sdk/errors';
@@ -69,20 +69,34 @@ export function devAccountConnector({ index, address, rpcUrl }: DevAccountConnec
   return createConnector<Provider, Record<string, unknown>, StorageItem>((config) => {
     const chain = config.chains[0];
     const rpc = http(rpcUrl, { retryCount: 1, timeout: 10_000 })({ chain, retryCount: 1 });
-    const provider: Provider = {
-      request: (async ({ method, params }: { method: string; params?: unknown }) => {
-        switch (method) {
-          case 'eth_accounts':
-            return connected ? [address] : [];
-          case 'eth_requestAccounts':
-            return [address];
-          case 'eth_chainId':
-            return numberToHex(chain.id);
-          default:
-            return rpc.request({ method, params } as never);
-        }
-      }) as EIP1193RequestFn,
+    // Signatures are made here, in the page, whichever way they are asked for: a caller that names
+    // the account by address (wagmi's signTypedData({account})) reaches this as eth_signTypedData_v4,
+    // which must not go to the node (anvil would sign only for its own unlocked accounts).
+    const signer = (who: unknown) => {
+      if (typeof who !== 'string' || !isAddressEqual(who as Address, address)) throw new DevAccountError(`Development account ${index} cannot sign for ${String(who)}`);
+      return devAccount(index, address);
     };
+    const request = (async ({ method, params }: { method: string; params?: unknown }) => {
+      const args = (params ?? []) as unknown[];
+      switch (method) {
+        case 'eth_accounts':
+          return connected ? [address] : [];
+        case 'eth_requestAccounts':
+          return [address];
+        case 'eth_chainId':
+          return numberToHex(chain.id);
+        case 'eth_signTypedData_v4': {
+          const typed = (typeof args[1] === 'string' ? JSON.parse(args[1]) : args[1]) as TypedDataDefinition & { types: Record<string, unknown> };
+          const { EIP712Domain: _domain, ...types } = typed.types;
+          return signer(args[0]).signTypedData({ ...typed, types } as TypedDataDefinition);
+        }
+        case 'personal_sign':
+          return signer(args[1]).signMessage({ message: { raw: args[0] as Hex } });
+        default:
+          return rpc.request({ method, params } as never);
+      }
+    }) as EIP1193RequestFn;
+    const provider: Provider = { request };
 
     return {
       id,
@@ -110,11 +124,7 @@ export function devAccountConnector({ index, address, rpcUrl }: DevAccountConnec
         return provider;
       },
       async getClient() {
-        return createWalletClient({
-          account: devAccount(index, address),
-          chain,
-          transport: http(rpcUrl, { retryCount: 1, timeout: 10_000 }),
-        });
+        return createWalletClient({ account: devAccount(index, address), chain, transport: custom({ request }, { retryCount: 0 }) });
       },
       async isAuthorized() {
         return (await config.storage?.getItem('consentry.devAccount')) === id;
