@@ -1,5 +1,5 @@
-import { createWalletClient, custom, getAddress, http, isAddressEqual, numberToHex, type Address, type EIP1193RequestFn, type Hex, type TypedDataDefinition } from 'viem';
-import { mnemonicToAccount, type HDAccount } from 'viem/accounts';
+import { createWalletClient, custom, getAddress, http, isAddressEqual, numberToHex, type Address, type EIP1193RequestFn, type Hex } from 'viem';
+import { mnemonicToAccount, type HDAccount, type LocalAccount } from 'viem/accounts';
 import { createConnector } from 'wagmi';
 import { ConsentryError } from '@consentry/sdk/errors';
 
@@ -45,6 +45,36 @@ export function devAccount(index: number, expected?: Address): HDAccount {
   return account;
 }
 
+type TypedFields = Record<string, ReadonlyArray<{ name: string; type: string }>>;
+
+/** JSON-RPC typed data carries integers as strings; the local signer wants numbers (bigint). */
+function reviveIntegers(types: TypedFields, type: string, value: unknown): unknown {
+  if (value === null || value === undefined) return value;
+  const array = /^(.*)\[\d*\]$/.exec(type);
+  if (array && Array.isArray(value)) return value.map((v) => reviveIntegers(types, array[1]!, v));
+  if (/^u?int\d*$/.test(type) && (typeof value === 'string' || typeof value === 'number')) return BigInt(value);
+  const fields = types[type];
+  if (fields && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, reviveIntegers(types, fields.find((f) => f.name === k)?.type ?? '', v)]));
+  }
+  return value;
+}
+
+/**
+ * Answers an `eth_signTypedData_v4` request (its typed data as JSON, or as an object) with a local
+ * account, in the page: what a wallet does when a caller names the account by address.
+ */
+export function signTypedDataJson(account: LocalAccount, json: unknown): Promise<Hex> {
+  const typed = (typeof json === 'string' ? JSON.parse(json) : json) as { domain?: Record<string, unknown>; types: TypedFields; primaryType: string; message: Record<string, unknown> };
+  const { EIP712Domain: domainFields = [], ...types } = typed.types;
+  return account.signTypedData!({
+    domain: reviveIntegers({ EIP712Domain: domainFields }, 'EIP712Domain', typed.domain ?? {}) as never,
+    types,
+    primaryType: typed.primaryType,
+    message: reviveIntegers(types, typed.primaryType, typed.message) as Record<string, unknown>,
+  });
+}
+
 export interface DevAccountConnectorOptions {
   index: number;
   address: Address;
@@ -85,11 +115,8 @@ export function devAccountConnector({ index, address, rpcUrl }: DevAccountConnec
           return [address];
         case 'eth_chainId':
           return numberToHex(chain.id);
-        case 'eth_signTypedData_v4': {
-          const typed = (typeof args[1] === 'string' ? JSON.parse(args[1]) : args[1]) as TypedDataDefinition & { types: Record<string, unknown> };
-          const { EIP712Domain: _domain, ...types } = typed.types;
-          return signer(args[0]).signTypedData({ ...typed, types } as TypedDataDefinition);
-        }
+        case 'eth_signTypedData_v4':
+          return signTypedDataJson(signer(args[0]), args[1]);
         case 'personal_sign':
           return signer(args[1]).signMessage({ message: { raw: args[0] as Hex } });
         default:

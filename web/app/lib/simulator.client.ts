@@ -37,7 +37,7 @@ import { categorize, type Category } from '@consentry/sdk/records/categories';
 import { describeResource } from '@consentry/sdk/records/describe';
 import type { FhirResource } from '@consentry/sdk/records/fhir-types';
 import { fetchRequesterRecords, gatewayRefs, readRecord, requesterKeys, type ClinicalRead } from './clinical.client.ts';
-import { devAccount } from './dev-accounts.ts';
+import { devAccount, signTypedDataJson } from './dev-accounts.ts';
 import { rememberKey } from './keyring.ts';
 import type { PublicConfig } from './public-config.ts';
 import { ensureSession, fetchRecords, importFiles, shareRecordsWithCommittee } from './records.client.ts';
@@ -85,21 +85,6 @@ const ROLE_NAMES: Record<SimulatorRole, string> = {
   insurer: SIMULATOR_ORGANIZATIONS.find((o) => o.role === 'insurer')!.name,
 };
 
-type TypedFields = Record<string, ReadonlyArray<{ name: string; type: string }>>;
-
-/** JSON-RPC typed data carries integers as strings; the local signer wants numbers (bigint). */
-function reviveIntegers(types: TypedFields, type: string, value: unknown): unknown {
-  if (value === null || value === undefined) return value;
-  const array = /^(.*)\[\d*\]$/.exec(type);
-  if (array && Array.isArray(value)) return value.map((v) => reviveIntegers(types, array[1]!, v));
-  if (/^u?int\d*$/.test(type) && (typeof value === 'string' || typeof value === 'number')) return BigInt(value);
-  const fields = types[type];
-  if (fields && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, reviveIntegers(types, fields.find((f) => f.name === k)?.type ?? '', v)]));
-  }
-  return value;
-}
-
 /**
  * A wagmi connector for one simulator account whose EIP-712 signatures are made in this page with
  * the derived key (the helpers it serves sign through wagmi with the account's address, which a
@@ -120,14 +105,7 @@ function simulatorConnector(account: HDAccount, index: number, rpcUrl: string) {
         case 'eth_signTypedData_v4': {
           const [from, json] = params as [string, string];
           if (getAddress(from) !== account.address) throw new SimulatorError('WRONG_SIGNER', `Simulator account ${index} cannot sign for ${from}`);
-          const typed = JSON.parse(json) as { domain: Record<string, unknown>; types: TypedFields; primaryType: string; message: Record<string, unknown> };
-          const { EIP712Domain: domainFields = [], ...types } = typed.types;
-          return account.signTypedData({
-            domain: reviveIntegers({ EIP712Domain: domainFields }, 'EIP712Domain', typed.domain) as never,
-            types,
-            primaryType: typed.primaryType,
-            message: reviveIntegers(types, typed.primaryType, typed.message) as Record<string, unknown>,
-          });
+          return signTypedDataJson(account, json);
         }
         case 'eth_sendTransaction':
         case 'eth_sign':
