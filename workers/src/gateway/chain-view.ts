@@ -25,6 +25,7 @@ export interface ChainView {
 }
 
 const ignore = () => undefined;
+const MAX_ANSWERS = 100_000;
 
 export function createChainView(client: PublicClient, contracts: { grants: Address; committee: Address }): ChainView {
   let inFlight: Promise<Head> | undefined;
@@ -58,7 +59,9 @@ export function createChainView(client: PublicClient, contracts: { grants: Addre
   const at = <T>(h: Head, question: string, read: () => Promise<T>): Promise<T> => {
     // A head older than the cached one (a slow release): ask directly, leave the cache alone.
     if (h.number < cachedNumber) return read();
-    if (h.hash !== cachedHash) {
+    // A new block starts afresh; so does a cache grown large under a head that does not move (a
+    // chain that mines only on demand).
+    if (h.hash !== cachedHash || answers.size >= MAX_ANSWERS) {
       answers = new Map();
       cachedHash = h.hash;
       cachedNumber = h.number;
