@@ -1,8 +1,10 @@
 /**
  * Releases through the committee (browser-safe). A requester (a clinician) signs one EIP-712
- * ReleaseRequest per gateway: which record version, which gateway, a fresh nonce and a near expiry
- * (no replay). Each gateway checks the chain, logs the release, and answers with its member's share
- * re-sealed to the requester's X25519 key; any k shares recover the record's data key.
+ * ReleaseRequest per read: which record version, the gateways it asks, a fresh nonce and a near
+ * expiry (no replay: each gateway answers a nonce once). One signature, so a browser wallet asks
+ * once per read, not once per gateway. Each gateway checks the chain, logs the release, and answers
+ * with its member's share re-sealed to the requester's X25519 key; any k shares recover the record's
+ * data key.
  */
 import { bytesToHex, hexToBytes, type Address, type Hex, type PublicClient } from 'viem';
 import { releaseCommitteeAbi } from '../abi/generated.ts';
@@ -27,8 +29,8 @@ export interface ReleaseRequest {
   patient: Address;
   recordId: Hex;
   version: number;
-  /** The committee member (gateway) this request is for. */
-  gateway: Address;
+  /** The committee members (gateways) this request is for; each refuses a request not naming it. */
+  gateways: Address[];
   nonce: Hex;
   /** Unix seconds. */
   expiresAt: number;
@@ -36,7 +38,7 @@ export interface ReleaseRequest {
 
 export function releaseTypedData(chainId: number, verifyingContract: Address, request: ReleaseRequest) {
   return {
-    domain: { name: 'Consentry Release', version: '1', chainId, verifyingContract },
+    domain: { name: 'Consentry Release', version: '2', chainId, verifyingContract },
     types: {
       ReleaseRequest: [
         { name: 'requester', type: 'address' },
@@ -44,7 +46,7 @@ export function releaseTypedData(chainId: number, verifyingContract: Address, re
         { name: 'patient', type: 'address' },
         { name: 'recordId', type: 'bytes32' },
         { name: 'version', type: 'uint32' },
-        { name: 'gateway', type: 'address' },
+        { name: 'gateways', type: 'address[]' },
         { name: 'nonce', type: 'bytes32' },
         { name: 'expiresAt', type: 'uint64' },
       ],
@@ -144,21 +146,21 @@ export async function fetchDataKey(opts: FetchKeyOptions): Promise<FetchedKey> {
   const open = createKeyOpener(opts.requesterKeys.secretKey);
   const failures: Array<{ member: string; reason: string; code?: string }> = [];
   const opened: Array<{ share: OpenedShare; response: ReleaseResponse }> = [];
+  const request: ReleaseRequest = {
+    requester: opts.requester,
+    requesterKey: opts.requesterKeys.publicKeyHex,
+    patient: opts.patient,
+    recordId: opts.recordId,
+    version: opts.version,
+    gateways: opts.gateways.map((g) => g.member),
+    nonce: randomNonce(),
+    expiresAt: Math.floor(Date.now() / 1000) + RELEASE_REQUEST_TTL_S,
+  };
+  const signature = await opts.sign(releaseTypedData(opts.chainId, opts.verifyingContract, request));
   await Promise.all(
     opts.gateways.map(async (g) => {
       const member = g.member.toLowerCase();
       try {
-        const request: ReleaseRequest = {
-          requester: opts.requester,
-          requesterKey: opts.requesterKeys.publicKeyHex,
-          patient: opts.patient,
-          recordId: opts.recordId,
-          version: opts.version,
-          gateway: g.member,
-          nonce: randomNonce(),
-          expiresAt: Math.floor(Date.now() / 1000) + RELEASE_REQUEST_TTL_S,
-        };
-        const signature = await opts.sign(releaseTypedData(opts.chainId, opts.verifyingContract, request));
         const res = await doFetch(`${g.url}/release`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },

@@ -66,18 +66,24 @@ describe('release gateways (3 members, k = 2, real chain)', () => {
     expect((refused as ReleaseRefusedError).failures).toHaveLength(3);
   });
 
-  it('refuses a replayed request and a forged one at every gateway', async () => {
-    const base = { requester: clinic.address, requesterKey: clinic.keys.publicKeyHex, patient: f.patient.address, recordId: labId, version: 1, nonce: keccak256(toHex('once')), expiresAt: Math.floor(Date.now() / 1000) + 60 };
+  it('refuses a replayed request and a forged one at every gateway, and a request that does not name it', async () => {
+    const members = f.refs.map((r) => r.member);
+    const request = { requester: clinic.address, requesterKey: clinic.keys.publicKeyHex, patient: f.patient.address, recordId: labId, version: 1, gateways: members, nonce: keccak256(toHex('once')), expiresAt: Math.floor(Date.now() / 1000) + 60 };
+    // One signature for the whole read: every gateway it names answers it once.
+    const body = JSON.stringify({ request, signature: await sign(releaseTypedData(CHAIN, c().AccessGrants.address, request)) });
+    const post = (url: string, payload: string) =>
+      fetch(`${url}/release`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: { code: string } } }));
+    for (const ref of f.refs) {
+      expect((await post(ref.url, body)).status).toBe(200);
+      expect(await post(ref.url, body)).toMatchObject({ status: 409, body: { error: { code: 'REPLAYED' } } });
+    }
+    const forgedRequest = { ...request, nonce: keccak256(toHex('forged')) };
+    const forgedSig = await privateKeyToAccount(insurer.privateKey).signTypedData(releaseTypedData(CHAIN, c().AccessGrants.address, forgedRequest));
+    const onlyFirst = { ...request, gateways: [members[0]!], nonce: keccak256(toHex('only-first')) };
+    const onlyFirstBody = JSON.stringify({ request: onlyFirst, signature: await sign(releaseTypedData(CHAIN, c().AccessGrants.address, onlyFirst)) });
     for (const [i, ref] of f.refs.entries()) {
-      const request = { ...base, gateway: ref.member, nonce: keccak256(toHex(`once-${i}`)) };
-      const body = JSON.stringify({ request, signature: await sign(releaseTypedData(CHAIN, c().AccessGrants.address, request)) });
-      const post = () => fetch(`${ref.url}/release`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: { code: string } } }));
-      expect((await post()).status).toBe(200);
-      expect(await post()).toMatchObject({ status: 409, body: { error: { code: 'REPLAYED' } } });
-      const forgedSig = await privateKeyToAccount(insurer.privateKey).signTypedData(releaseTypedData(CHAIN, c().AccessGrants.address, { ...request, nonce: keccak256(toHex(`forged-${i}`)) }));
-      const forged = await fetch(`${ref.url}/release`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request: { ...request, nonce: keccak256(toHex(`forged-${i}`)) }, signature: forgedSig }) });
-      expect(forged.status).toBe(401);
-      expect(((await forged.json()) as { error: { code: string } }).error.code).toBe('BAD_SIGNATURE');
+      expect(await post(ref.url, JSON.stringify({ request: forgedRequest, signature: forgedSig }))).toMatchObject({ status: 401, body: { error: { code: 'BAD_SIGNATURE' } } });
+      if (i > 0) expect(await post(ref.url, onlyFirstBody)).toMatchObject({ status: 400, body: { error: { code: 'WRONG_GATEWAY' } } });
     }
   });
 

@@ -70,7 +70,7 @@ const bodySchema = z.object({
     patient: z.string().refine((a) => isAddress(a), 'not an address'),
     recordId: hex32,
     version: z.number().int().min(1).max(0xffffffff),
-    gateway: z.string().refine((a) => isAddress(a), 'not an address'),
+    gateways: z.array(z.string().refine((a) => isAddress(a), 'not an address')).min(1).max(16),
     nonce: hex32,
     expiresAt: z.number().int().positive(),
   }),
@@ -241,11 +241,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
       patient: getAddress(r.patient),
       recordId: r.recordId.toLowerCase() as Hex,
       version: r.version,
-      gateway: getAddress(r.gateway),
+      gateways: r.gateways.map((g) => getAddress(g)),
       nonce: r.nonce.toLowerCase() as Hex,
       expiresAt: r.expiresAt,
     };
-    if (request.gateway !== member) return refuse(400, 'WRONG_GATEWAY', `This request is for gateway ${request.gateway}, not ${member}`);
+    if (!request.gateways.includes(member)) return refuse(400, 'WRONG_GATEWAY', `This request names gateways ${request.gateways.join(', ')}, not ${member}`);
     const seconds = now() / 1000;
     if (request.expiresAt <= seconds) return refuse(401, 'REQUEST_EXPIRED', 'The signed request has expired; sign a new one');
     if (request.expiresAt > seconds + RELEASE_REQUEST_TTL_S + 30) return refuse(401, 'REQUEST_TOO_LONG', `A request may be valid for at most ${RELEASE_REQUEST_TTL_S} s`);
