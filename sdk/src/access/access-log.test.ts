@@ -5,7 +5,7 @@
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { getAddress, keccak256, toHex, type Hex } from 'viem';
 import { describe, expect, it } from 'vitest';
-import { checkAccessLog, groupReads, READ_WINDOW_MS, RELEASE_LOG_ENCODING, releaseLeaf, verifyReleaseProof, type ReleaseEntry } from './access-log.ts';
+import { checkAccessLog, groupReads, READ_WINDOW_MS, RELEASE_LOG_ENCODING, releaseLeaf, releaseLeafValues, verifyReleaseProof, type ReleaseEntry } from './access-log.ts';
 
 const member = (i: number) => getAddress(`0x${String(i).repeat(40)}`).toLowerCase();
 const dr = '0x00000000000000000000000000000000000000d1';
@@ -34,7 +34,7 @@ function entry(m: string, seq: number, over: Partial<ReleaseEntry> = {}): Releas
 
 /** Roots a batch like a gateway does and fills batchRoot and proof in. */
 function root(entries: ReleaseEntry[]): { entries: ReleaseEntry[]; root: Hex; tree: StandardMerkleTree<(string | number | bigint)[]> } {
-  const values = entries.map((e) => [e.entryId, getAddress(e.requester), getAddress(e.patient), e.recordId, e.version, e.purpose, BigInt(e.releasedAt)]);
+  const values: (string | number | bigint)[][] = entries.map((e) => releaseLeafValues(e));
   const tree = StandardMerkleTree.of(values, [...RELEASE_LOG_ENCODING]);
   return { root: tree.root as Hex, tree, entries: entries.map((e, i) => ({ ...e, batchRoot: tree.root, proof: tree.getProof(i) })) };
 }
@@ -57,6 +57,7 @@ describe('access log', () => {
       expect(StandardMerkleTree.verify(r, [...RELEASE_LOG_ENCODING], tree.at(i)!, [...e.proof!])).toBe(true);
     });
     expect(verifyReleaseProof({ ...entries[0]!, version: 9 }, r, entries[0]!.proof!)).toBe(false);
+    expect(verifyReleaseProof({ ...entries[0]!, category: 'mental-health' }, r, entries[0]!.proof!)).toBe(false);
     expect(verifyReleaseProof({ ...entries[0]!, releasedAt: '1' }, r, entries[0]!.proof!)).toBe(false);
     expect(verifyReleaseProof(entries[0]!, r, entries[1]!.proof!)).toBe(false);
     // A single-entry tree: the root is the leaf, the proof empty.

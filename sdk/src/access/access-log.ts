@@ -22,9 +22,10 @@ import { concat, encodeAbiParameters, getAddress, keccak256, type Address, type 
 import { releaseCommitteeAbi } from '../abi/generated.ts';
 import { ConsentryError } from '../errors.ts';
 import { graphqlRequest } from '../graphql.ts';
+import { categoryBit, type Category } from '../records/categories.ts';
 
-/** The gateways' leaf: [entryId, requester, patient, recordId, version, purpose, releasedAt (ms)]. */
-export const RELEASE_LOG_ENCODING = ['bytes32', 'address', 'address', 'bytes32', 'uint32', 'uint8', 'uint64'] as const;
+/** The gateways' leaf: [entryId, requester, patient, recordId, version, category (its bit), purpose, releasedAt (ms)]. */
+export const RELEASE_LOG_ENCODING = ['bytes32', 'address', 'address', 'bytes32', 'uint32', 'uint8', 'uint8', 'uint64'] as const;
 /** Entries of one requester for one record version this close together are one read (a read's requests go out at once). */
 export const READ_WINDOW_MS = 30_000;
 
@@ -121,12 +122,17 @@ export interface AccessLogCheck {
 const lower = (s: string) => s.toLowerCase() as Hex;
 
 /** StandardMerkleTree's leaf hash of one log entry. */
-export function releaseLeaf(entry: Pick<ReleaseEntry, 'entryId' | 'requester' | 'patient' | 'recordId' | 'version' | 'purpose' | 'releasedAt'>): Hex {
-  const encoded = encodeAbiParameters(
-    RELEASE_LOG_ENCODING.map((type) => ({ type })),
-    [entry.entryId as Hex, getAddress(entry.requester), getAddress(entry.patient), entry.recordId as Hex, entry.version, entry.purpose, BigInt(entry.releasedAt)],
-  );
-  return keccak256(keccak256(encoded));
+/** What a leaf covers: every field a patient is shown about a release. */
+export type ReleaseLeafFields = Pick<ReleaseEntry, 'entryId' | 'requester' | 'patient' | 'recordId' | 'version' | 'category' | 'purpose' | 'releasedAt'>;
+
+/** A log entry as the leaf's values, in RELEASE_LOG_ENCODING order (what StandardMerkleTree.of takes). Throws on an unknown category. */
+export function releaseLeafValues(entry: ReleaseLeafFields): [Hex, Address, Address, Hex, number, number, number, bigint] {
+  return [entry.entryId as Hex, getAddress(entry.requester), getAddress(entry.patient), entry.recordId as Hex, Number(entry.version), categoryBit(entry.category as Category), Number(entry.purpose), BigInt(entry.releasedAt)];
+}
+
+/** The leaf as StandardMerkleTree hashes it: keccak256(keccak256(abi.encode(values))). */
+export function releaseLeaf(entry: ReleaseLeafFields): Hex {
+  return keccak256(keccak256(encodeAbiParameters(RELEASE_LOG_ENCODING.map((type) => ({ type })), releaseLeafValues(entry))));
 }
 
 function hashPair(a: Hex, b: Hex): Hex {
@@ -135,7 +141,7 @@ function hashPair(a: Hex, b: Hex): Hex {
 }
 
 /** Whether `proof` takes the entry's leaf to `root` (StandardMerkleTree.verify). */
-export function verifyReleaseProof(entry: Parameters<typeof releaseLeaf>[0], root: string, proof: readonly string[]): boolean {
+export function verifyReleaseProof(entry: ReleaseLeafFields, root: string, proof: readonly string[]): boolean {
   let node: Hex;
   try {
     node = releaseLeaf(entry);

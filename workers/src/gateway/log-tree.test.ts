@@ -3,6 +3,7 @@
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { getAddress, keccak256, toHex, type Hex } from 'viem';
 import { describe, expect, it } from 'vitest';
+import { releaseLeafValues } from '@consentry/sdk/access/access-log';
 import { LOG_ENCODING, logLeaf, logTree, verifyLogEntry, type LoggedRelease } from './log-tree.ts';
 
 const entry = (i: number): LoggedRelease => ({
@@ -11,6 +12,7 @@ const entry = (i: number): LoggedRelease => ({
   patient: '0x70997970c51812dc3a010c7d01b50e0d17dc79c8',
   recordId: keccak256(toHex(`record-${i % 4}`)),
   version: 1 + (i % 2),
+  category: i % 3 === 0 ? 'labs' : 'mental-health',
   purpose: i % 5,
   releasedAt: 1_790_000_000_000 + i,
 });
@@ -20,7 +22,7 @@ describe('log tree', () => {
     for (let n = 1; n <= 40; n++) {
       const entries = Array.from({ length: n }, (_, i) => entry(i));
       const ours = logTree(entries.map(logLeaf));
-      const values = entries.map((e) => [e.id, getAddress(e.requester), getAddress(e.patient), e.recordId, e.version, e.purpose, BigInt(e.releasedAt)]);
+      const values = entries.map((e) => releaseLeafValues({ ...e, entryId: e.id }));
       const oz = StandardMerkleTree.of(values, [...LOG_ENCODING]);
       expect(ours.root, `n = ${n}`).toBe(oz.root);
       entries.forEach((e, i) => {
@@ -34,6 +36,9 @@ describe('log tree', () => {
     const entries = Array.from({ length: 7 }, (_, i) => entry(i));
     const { root, proofs } = logTree(entries.map(logLeaf));
     expect(verifyLogEntry({ ...entries[3]!, purpose: 4 }, root, proofs[3]!)).toBe(false);
+    expect(verifyLogEntry({ ...entries[3]!, category: 'labs' }, root, proofs[3]!)).toBe(entries[3]!.category === 'labs');
+    expect(verifyLogEntry({ ...entries[4]!, category: 'labs' }, root, proofs[4]!)).toBe(false); // was mental-health
+    expect(verifyLogEntry({ ...entries[4]!, category: 'no-such-category' }, root, proofs[4]!)).toBe(false);
     expect(verifyLogEntry({ ...entries[3]!, releasedAt: entries[3]!.releasedAt + 1 }, root, proofs[3]!)).toBe(false);
     expect(verifyLogEntry(entries[3]!, logTree(entries.slice(1).map(logLeaf)).root, proofs[3]!)).toBe(false);
     expect(() => logTree([] as Hex[])).toThrow(/at least one/);

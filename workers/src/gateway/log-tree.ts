@@ -4,12 +4,11 @@
  * so OpenZeppelin's verifiers (and MerkleProof.sol) check its proofs. Built here because the
  * library re-encodes hex on every comparison and leaf, which cost milliseconds per entry.
  */
-import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
-import { concat, encodeAbiParameters, getAddress, keccak256, type Address, type Hex } from 'viem';
+import { concat, keccak256, type Hex } from 'viem';
+import { releaseLeaf, verifyReleaseProof, RELEASE_LOG_ENCODING } from '@consentry/sdk/access/access-log';
 
-/** A leaf: (id, requester, patient, recordId, version, purpose, releasedAt). */
-export const LOG_ENCODING = ['bytes32', 'address', 'address', 'bytes32', 'uint32', 'uint8', 'uint64'] as const;
-const LOG_LEAF_TYPES = LOG_ENCODING.map((type) => ({ type }));
+/** A leaf: (id, requester, patient, recordId, version, category bit, purpose, releasedAt); one definition, the sdk's. */
+export const LOG_ENCODING = RELEASE_LOG_ENCODING;
 
 export interface LoggedRelease {
   id: string;
@@ -17,14 +16,14 @@ export interface LoggedRelease {
   patient: string;
   recordId: string;
   version: number;
+  category: string;
   purpose: number;
   releasedAt: number;
 }
 
 /** A log entry's leaf as StandardMerkleTree hashes it: keccak256(keccak256(abi.encode(values))). */
 export function logLeaf(e: LoggedRelease): Hex {
-  const encoded = encodeAbiParameters(LOG_LEAF_TYPES, [e.id as Hex, e.requester as Address, e.patient as Address, e.recordId as Hex, e.version, e.purpose, BigInt(e.releasedAt)]);
-  return keccak256(keccak256(encoded));
+  return releaseLeaf({ ...e, entryId: e.id });
 }
 
 const hashPair = (a: Hex, b: Hex): Hex => keccak256(concat(a < b ? [a, b] : [b, a]));
@@ -47,6 +46,5 @@ export function logTree(leaves: Hex[]): { root: Hex; proofs: Hex[][] } {
 
 /** Checks a log entry against the root its gateway posted (what a patient's client does). */
 export function verifyLogEntry(entry: LoggedRelease, root: Hex, proof: readonly Hex[]): boolean {
-  const value = [entry.id, getAddress(entry.requester), getAddress(entry.patient), entry.recordId, entry.version, entry.purpose, BigInt(entry.releasedAt)];
-  return StandardMerkleTree.verify(root, [...LOG_ENCODING], value, [...proof]);
+  return verifyReleaseProof({ ...entry, entryId: entry.id }, root, proof);
 }
