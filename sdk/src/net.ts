@@ -26,7 +26,10 @@ export function portInUse(port: number): Promise<boolean> {
 /** Waits `ms`, or less if `signal` aborts first (a worker's pause between rounds). */
 export function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    if (signal.aborted) return resolve();
+    const onAbort = () => (clearTimeout(t), resolve());
+    // The listener goes when the pause ends either way: a worker pausing every round must not pile them up.
+    const t = setTimeout(() => (signal.removeEventListener('abort', onAbort), resolve()), ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
