@@ -92,12 +92,23 @@ function AccessWorkspace({ config, patient }: { config: PublicConfig; patient: A
   );
 }
 
+/** The index's own words when it is the index that failed (the proxy says "The index is not answering"). */
+const indexProblem = (err: Error, rpcUrl: string): string =>
+  err.name === 'GraphQLRequestError' ? err.message.replace(/^The index rejected the query: /, '') : describeError(err, { rpcUrl, stage: 'reading' });
+
 function IndexNotice({ overview, error, config }: { overview: AccessOverview | undefined; error: Error | null; config: PublicConfig }) {
   if (error && !overview) {
     return (
       <p role="alert" className="error" data-testid="index-problem">
-        Your access inbox cannot be shown right now: {describeError(error, { rpcUrl: config.rpcUrl, stage: 'reading' })}. Grants on chain
+        Your access inbox cannot be shown right now: {indexProblem(error, config.rpcUrl)}. Grants on chain
         still hold; this page tries again every few seconds.
+      </p>
+    );
+  }
+  if (error && overview) {
+    return (
+      <p className="notice" role="status" data-testid="index-problem">
+        The index did not answer the last refresh ({indexProblem(error, config.rpcUrl)}): what you see below may be out of date.
       </p>
     );
   }
