@@ -61,4 +61,19 @@ describe('npm run demo', () => {
       await vault.close();
     }
   }, 120_000);
+
+  it('starts a gateway again after kill -9, with the log it had', async () => {
+    const gatewayUrl = stack.env.GATEWAY_URLS!.split(',')[0]!;
+    const before = stack.processes().find((p) => p.name === 'gateway 1')!;
+    type Feed = { member: string; entries: unknown[] };
+    const feedBefore = (await (await fetch(`${gatewayUrl}/log`)).json()) as Feed;
+    process.kill(before.pid!, 'SIGKILL');
+    await expect.poll(() => fetch(`${gatewayUrl}/health`).then((r) => r.ok, () => false), { timeout: 30_000, interval: 250 }).toBe(false);
+    await expect.poll(() => fetch(`${gatewayUrl}/health`).then((r) => r.ok, () => false), { timeout: 60_000, interval: 250 }).toBe(true);
+    const after = stack.processes().find((p) => p.name === 'gateway 1')!;
+    expect(after.pid).not.toBe(before.pid);
+    const feedAfter = (await (await fetch(`${gatewayUrl}/log`)).json()) as Feed;
+    expect(feedAfter.member).toBe(feedBefore.member);
+    expect(feedAfter.entries).toEqual(feedBefore.entries);
+  }, 120_000);
 });

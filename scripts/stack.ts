@@ -35,6 +35,8 @@ export interface Stack {
   graphqlUrl: string;
   webUrl: string;
   env: Record<string, string>;
+  /** The running services' processes, by name (`gateway 1`, `indexer`, …): for operators and tests. */
+  processes(): Array<{ name: string; pid: number | undefined }>;
   stop(): Promise<void>;
 }
 
@@ -44,32 +46,69 @@ interface Service {
   name: string;
   child: ChildProcess;
   output: string[];
+  args: string[];
+  env: Record<string, string>;
+  /** Set by stopService: an exit from now on is wanted, not a crash. */
+  stopping?: boolean;
+  /** Restarts after crashes so far (each waits longer, up to 30 s). */
+  restarts: number;
+  log: (l: string) => void;
 }
 
 const TSX = ['--import', 'tsx'];
 
-/** Spawns a service in its own process group, keeping the last lines of its output for errors. */
-function spawnService(name: string, args: string[], env: Record<string, string>, log: (l: string) => void): Service {
-  const child = spawn(process.execPath, args, {
+function startChild(s: Service): void {
+  s.child = spawn(process.execPath, s.args, {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...s.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  const output: string[] = [];
   const keep = (d: Buffer) => {
     for (const line of d.toString().split('\n').filter(Boolean)) {
-      output.push(line);
-      if (output.length > 40) output.shift();
-      if (process.env.CONSENTRY_VERBOSE) log(`[${name}] ${line}`);
+      s.output.push(line);
+      if (s.output.length > 40) s.output.shift();
+      if (process.env.CONSENTRY_VERBOSE) s.log(`[${s.name}] ${line}`);
     }
   };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  return { name, child, output };
+  s.child.stdout?.on('data', keep);
+  s.child.stderr?.on('data', keep);
+}
+
+/** Spawns a service in its own process group, keeping the last lines of its output for errors. */
+function spawnService(name: string, args: string[], env: Record<string, string>, log: (l: string) => void): Service {
+  const s = { name, args, env, log, output: [] as string[], restarts: 0 } as unknown as Service;
+  startChild(s);
+  return s;
+}
+
+/**
+ * Once the stack is up, a service that exits on its own (a crash, a kill -9) is started again after
+ * 1 s, then 2, 4 … up to 30 s if it keeps failing, and says so with its last lines of output. A
+ * gateway comes back with its log (written before every release) intact.
+ */
+function supervise(s: Service, log: (l: string) => void): void {
+  const watch = () => {
+    const child = s.child;
+    const upSince = Date.now();
+    child.once('exit', (code, signal) => {
+      if (s.stopping) return;
+      if (Date.now() - upSince > 60_000) s.restarts = 0;
+      const delay = Math.min(30_000, 1000 * 2 ** Math.min(s.restarts, 5));
+      s.restarts++;
+      log(`${s.name} exited (${signal ?? `code ${code}`}); starting it again in ${delay / 1000} s. Its last output:\n  ${s.output.slice(-5).join('\n  ')}`);
+      setTimeout(() => {
+        if (s.stopping) return;
+        startChild(s);
+        watch();
+      }, delay).unref();
+    });
+  };
+  watch();
 }
 
 async function stopService(s: Service): Promise<void> {
+  s.stopping = true;
   const { child } = s;
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -244,7 +283,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       services.push(web);
       await waitForHttp(`${webUrl}/`, web, 60_000);
     }
-    return { config, deployment, rpcUrl, graphqlUrl, webUrl, env, stop };
+    for (const s of services) supervise(s, log);
+    const processes = () => services.map((s) => ({ name: s.name, pid: s.child.pid }));
+    return { config, deployment, rpcUrl, graphqlUrl, webUrl, env, processes, stop };
   } catch (err) {
     await stop();
     throw err;
