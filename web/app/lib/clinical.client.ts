@@ -68,20 +68,9 @@ export async function gatewayRefs(gatewayUrls: readonly string[], fetchImpl: typ
   return refs;
 }
 
-/** One record of a patient as the server lists it to a requester (no content). */
-export interface ListedRecord {
-  recordId: Hex;
-  version: number;
-  category: Category;
-  resourceType: string;
-}
-
-export interface RequesterRecords {
-  patient: Address;
-  asked: Category[];
-  live: Category[];
-  records: ListedRecord[];
-}
+/** What GET /api/access/:patient/records answers (one definition, the server's; types only cross). */
+export type { ListedRecord, RequesterRecords } from './clinical.server.ts';
+import type { RequesterRecords } from './clinical.server.ts';
 
 /**
  * The patient's records the signed-in requester may see listed (categories it asked for or holds
