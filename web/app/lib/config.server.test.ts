@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeDeployment } from '@consentry/sdk/deployment';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
-import { publicConfig } from './config.server.ts';
+import { REPO_ROOT } from '@consentry/sdk/config';
+import { publicConfig, serverConfig } from './config.server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'consentry-web-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,6 +30,7 @@ describe('publicConfig', () => {
       RPC_URL: 'http://10.0.0.5:8545',
       PUBLIC_RPC_URL: 'https://rpc.example.org/',
       GATEWAY_URLS: 'http://127.0.0.1:4360, http://127.0.0.1:4361',
+      ISSUER_URL: 'http://127.0.0.1:4370/',
     });
     expect(pc).toEqual({
       chainId: 31337,
@@ -37,6 +39,7 @@ describe('publicConfig', () => {
       problem: null,
       devAccounts: ANVIL_ACCOUNTS.slice(1).map(({ address }, i) => ({ index: i + 1, address })),
       gateways: ['http://127.0.0.1:4360', 'http://127.0.0.1:4361'],
+      issuerUrl: 'http://127.0.0.1:4370',
     });
     // Nothing secret crosses to the browser.
     expect(JSON.stringify(pc)).not.toContain(ANVIL_ACCOUNTS[1]!.privateKey.slice(2));
@@ -49,7 +52,15 @@ describe('publicConfig', () => {
     expect(pc.contracts?.PatientRegistry).toBe(REGISTRY);
   });
 
-  it('rejects a PUBLIC_RPC_URL or GATEWAY_URLS that is not a URL', () => {
+  it('has no issuer when ISSUER_URL is unset, and finds circuits/build in the repository', () => {
+    const { issuerUrl, circuitsBuildDir } = serverConfig({ DEPLOYMENTS_DIR: dir });
+    expect(issuerUrl).toBeNull();
+    expect(circuitsBuildDir).toBe(join(REPO_ROOT, 'circuits', 'build'));
+    expect(serverConfig({ DEPLOYMENTS_DIR: dir, CIRCUITS_BUILD_DIR: '/srv/zk' }).circuitsBuildDir).toBe('/srv/zk');
+  });
+
+  it('rejects a PUBLIC_RPC_URL, GATEWAY_URLS or ISSUER_URL that is not a URL', () => {
+    expect(() => publicConfig({ DEPLOYMENTS_DIR: dir, ISSUER_URL: 'issuer' })).toThrow(/ISSUER_URL must be a URL/);
     expect(() => publicConfig({ DEPLOYMENTS_DIR: dir, PUBLIC_RPC_URL: 'not a url' })).toThrow(/PUBLIC_RPC_URL must be a URL/);
     expect(() => publicConfig({ DEPLOYMENTS_DIR: dir, GATEWAY_URLS: 'http://127.0.0.1:4360,nope' })).toThrow(/GATEWAY_URLS must be comma-separated URLs/);
   });

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { loadConfig, type Config } from '@consentry/sdk/config';
 import { readDeployment } from '@consentry/sdk/deployment';
@@ -10,23 +13,63 @@ const webEnvSchema = z.object({
   PUBLIC_RPC_URL: z.url().optional(),
   /** The release gateways browsers call, comma-separated (npm start sets it). */
   GATEWAY_URLS: z.array(z.url()).default([]),
+  /** The credential issuer browsers send a patient's records to (npm start sets it). */
+  ISSUER_URL: z.url().optional(),
+  /** Where `npm run circuits:setup` put the proving files (default: circuits/build in the repository). */
+  CIRCUITS_BUILD_DIR: z.string().min(1).optional(),
 });
 
-let cached: { config: Config; publicRpcUrl: string; gateways: string[] } | undefined;
+export interface ServerConfig {
+  config: Config;
+  publicRpcUrl: string;
+  gateways: string[];
+  issuerUrl: string | null;
+  circuitsBuildDir: string;
+}
+
+let cached: ServerConfig | undefined;
+
+/**
+ * The repository's circuits/build, found from this module's own place: in development it is
+ * web/app/lib, in the server build web/build/server (the sdk's REPO_ROOT is not usable there: it is
+ * bundled too). Falls back to the working directory, where `npm start` runs the server.
+ */
+function defaultCircuitsBuildDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'circuits', 'package.json'))) return join(dir, 'circuits', 'build');
+    dir = dirname(dir);
+  }
+  return join(process.cwd(), 'circuits', 'build');
+}
+
+const FIELD_WORDS: Record<string, string> = {
+  GATEWAY_URLS: 'comma-separated URLs',
+  CIRCUITS_BUILD_DIR: 'a folder',
+};
 
 /** The server's configuration, parsed once from the environment. */
-export function serverConfig(env: Record<string, string | undefined> = process.env): { config: Config; publicRpcUrl: string; gateways: string[] } {
+export function serverConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
   if (env === process.env && cached) return cached;
   const config = loadConfig(env);
   const web = webEnvSchema.safeParse({
     PUBLIC_RPC_URL: env.PUBLIC_RPC_URL || undefined,
     GATEWAY_URLS: (env.GATEWAY_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean),
+    ISSUER_URL: env.ISSUER_URL || undefined,
+    CIRCUITS_BUILD_DIR: env.CIRCUITS_BUILD_DIR || undefined,
   });
   if (!web.success) {
-    const field = web.error.issues[0]?.path[0] ?? 'PUBLIC_RPC_URL';
-    throw new ConsentryError('CONFIG_INVALID', `Invalid configuration: ${String(field)} must be ${field === 'GATEWAY_URLS' ? 'comma-separated URLs' : 'a URL'}`);
+    const field = String(web.error.issues[0]?.path[0] ?? 'PUBLIC_RPC_URL');
+    throw new ConsentryError('CONFIG_INVALID', `Invalid configuration: ${field} must be ${FIELD_WORDS[field] ?? 'a URL'}`);
   }
-  const result = { config, publicRpcUrl: web.data.PUBLIC_RPC_URL ?? config.RPC_URL, gateways: web.data.GATEWAY_URLS };
+  const result: ServerConfig = {
+    config,
+    publicRpcUrl: web.data.PUBLIC_RPC_URL ?? config.RPC_URL,
+    gateways: web.data.GATEWAY_URLS,
+    // No trailing slash, so the browser can append paths.
+    issuerUrl: web.data.ISSUER_URL ? web.data.ISSUER_URL.replace(/\/+$/, '') : null,
+    circuitsBuildDir: web.data.CIRCUITS_BUILD_DIR ?? defaultCircuitsBuildDir(),
+  };
   if (env === process.env) cached = result;
   return result;
 }
@@ -36,7 +79,7 @@ export function serverConfig(env: Record<string, string | undefined> = process.e
  * redeploy is picked up without restarting the web server; a missing one becomes `problem`.
  */
 export function publicConfig(env: Record<string, string | undefined> = process.env): PublicConfig {
-  const { config, publicRpcUrl, gateways } = serverConfig(env);
+  const { config, publicRpcUrl, gateways, issuerUrl } = serverConfig(env);
   let contracts: PublicConfig['contracts'] = null;
   let problem: string | null = null;
   try {
@@ -57,5 +100,5 @@ export function publicConfig(env: Record<string, string | undefined> = process.e
   }
   const devAccounts =
     config.CHAIN_ID === LOCAL_CHAIN_ID ? ANVIL_ACCOUNTS.map(({ address }, index) => ({ index, address })).slice(1) : [];
-  return { chainId: config.CHAIN_ID, rpcUrl: publicRpcUrl, contracts, problem, devAccounts, gateways };
+  return { chainId: config.CHAIN_ID, rpcUrl: publicRpcUrl, contracts, problem, devAccounts, gateways, issuerUrl };
 }

@@ -24,6 +24,8 @@ export interface PublicConfig {
   } | null;
   /** The release committee's gateways (GATEWAY_URLS); the browser asks each for its share. */
   gateways: string[];
+  /** The credential issuer (ISSUER_URL, no trailing slash): the browser sends it the patient's records directly. */
+  issuerUrl: string | null;
   /** Why the app cannot work right now, in words; null when all is well. */
   problem: string | null;
   /** Development accounts (local chain 31337 only; empty elsewhere). */
