@@ -1,8 +1,9 @@
 import { hkdfSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { deriveEncryptionKeyPair, keyDerivationTypedData } from '../keys.ts';
-import { ANVIL_ACCOUNTS } from '../testing/anvil.ts';
 import { privateKeyToAccount } from 'viem/accounts';
+import { ANVIL_ACCOUNTS } from '../testing/anvil.ts';
+import { identitySecretFromSeed } from './identity.ts';
 import { identitySeedFromEncryptionKey, studyAccount, studyAccountKey } from './study-account.ts';
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -39,8 +40,7 @@ describe('study accounts', () => {
     // The seed is not the encryption key, and is the same every time.
     expect(Buffer.from(seed).equals(Buffer.from(keys.secretKey))).toBe(false);
     expect(identitySeedFromEncryptionKey(keys.secretKey)).toEqual(seed);
-    const s = BigInt(`0x${Buffer.from(seed).toString('hex')}`) % 2n ** 250n; // any field element will do here
-    const account = studyAccount(s, 1n);
+    const account = studyAccount(identitySecretFromSeed(seed), 1n);
     expect(account.address).not.toBe(wallet.address);
     expect(account.address).toMatch(/^0x[0-9a-fA-F]{40}$/);
   });
