@@ -1,0 +1,100 @@
+// The browser's eligibility helpers against a real issuer service (workers/src/issuer on a loopback
+// port; its on-chain accreditation answered here, since no proof is made): the credential is for the
+// patient's own identity and verifies, refusals and an unreachable issuer read in words; the kept
+// credential opens only with its patient's key; the proof's time follows the chain.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { privateKeyToAccount } from 'viem/accounts';
+import { deriveEncryptionKeyPair, keyDerivationTypedData, type EncryptionKeyPair } from '@consentry/sdk/keys';
+import type { FhirResource } from '@consentry/sdk/records/fhir-types';
+import { synthesizeBundles } from '@consentry/sdk/synth/generate';
+import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
+import { issuerKeyFromSecret, verifyCredential } from '@consentry/sdk/zk/credential';
+import { createIssuer } from '@consentry/workers/src/issuer/issuer.ts';
+import { startIssuerServer, type IssuerServer } from '@consentry/workers/src/issuer/server.ts';
+import { credentialStorageKey, loadCredential, proofTime, requestCredential, saveCredential, zkIdentity, type KeyValueStore } from './zk.client.ts';
+
+const keysOf = async (index: number): Promise<EncryptionKeyPair> =>
+  deriveEncryptionKeyPair(await privateKeyToAccount(ANVIL_ACCOUNTS[index]!.privateKey).signTypedData(keyDerivationTypedData(31337)));
+const memoryStore = (): KeyValueStore & { map: Map<string, string> } => {
+  const map = new Map<string, string>();
+  return { map, getItem: (k) => map.get(k) ?? null, setItem: (k, v) => void map.set(k, v), removeItem: (k) => void map.delete(k) };
+};
+
+const records = synthesizeBundles({ patients: 1, seed: 'zk-client-test' })[0]!.entry.map((e) => e.resource as FhirResource);
+let server: IssuerServer;
+let accredited = true;
+let alice: EncryptionKeyPair;
+let bob: EncryptionKeyPair;
+
+beforeAll(async () => {
+  const issuer = createIssuer({ key: issuerKeyFromSecret(new TextEncoder().encode('zk-client-test-issuer')), name: 'Test clinic', isAccredited: async () => accredited });
+  server = await startIssuerServer(issuer);
+  [alice, bob] = await Promise.all([keysOf(2), keysOf(3)]);
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('the patient zk identity', () => {
+  it('is the same for the same wallet and differs between wallets', async () => {
+    expect(zkIdentity(alice)).toEqual(zkIdentity(await keysOf(2)));
+    expect(zkIdentity(alice).secret).not.toBe(zkIdentity(bob).secret);
+  });
+});
+
+describe('requestCredential', () => {
+  it("brings back a credential for the patient's own identity, signed and verifying", async () => {
+    const credential = await requestCredential(server.url, records, zkIdentity(alice));
+    expect(credential.identityCommitment).toBe(zkIdentity(alice).commitment.toString());
+    expect(verifyCredential(credential)).toBe(true);
+    expect(credential.attributes.birthDate).toMatch(/^\d{4}-\d\d-\d\d$/);
+    expect(credential.expiresAt - credential.issuedAt).toBe(365 * 86_400);
+  });
+
+  it("passes on the issuer's refusal in words, and says when the issuer cannot be reached", async () => {
+    accredited = false;
+    try {
+      await expect(requestCredential(server.url, records, zkIdentity(alice))).rejects.toMatchObject({
+        code: 'NOT_ACCREDITED',
+        message: expect.stringMatching(/^The issuer did not issue a credential: This issuer \(leaf \d+\) is not in the on-chain issuers tree/),
+      });
+    } finally {
+      accredited = true;
+    }
+    await expect(requestCredential('http://127.0.0.1:9', records, zkIdentity(alice))).rejects.toThrow('Cannot reach the credential issuer at http://127.0.0.1:9');
+    await expect(requestCredential(server.url, [], zkIdentity(alice))).rejects.toThrow('You have no records to base a credential on: upload your records first');
+  });
+
+  it("refuses a credential made for someone else's identity", async () => {
+    // An issuer that answers with another patient's credential (a mix-up or a malicious server).
+    const other = await requestCredential(server.url, records, zkIdentity(bob));
+    const confused = (async () => new Response(JSON.stringify({ credential: other }), { status: 200 })) as typeof fetch;
+    await expect(requestCredential(server.url, records, zkIdentity(alice), confused)).rejects.toMatchObject({ code: 'CREDENTIAL_NOT_YOURS' });
+    const forged = (async () => new Response(JSON.stringify({ credential: { ...other, identityCommitment: zkIdentity(alice).commitment.toString() } }), { status: 200 })) as typeof fetch;
+    await expect(requestCredential(server.url, records, zkIdentity(alice), forged)).rejects.toMatchObject({ code: 'CREDENTIAL_BAD_SIGNATURE' });
+  });
+});
+
+describe('the kept credential', () => {
+  it('is sealed at rest, opens with its patient key only, and is per chain and wallet', async () => {
+    const store = memoryStore();
+    const patient = ANVIL_ACCOUNTS[2]!.address;
+    const credential = await requestCredential(server.url, records, zkIdentity(alice));
+    saveCredential(31337, patient, alice, credential, store);
+    const stored = store.map.get(credentialStorageKey(31337, patient))!;
+    expect(stored).not.toContain(credential.attributes.birthDate);
+    expect(loadCredential(31337, patient, alice, store)).toEqual(credential);
+    expect(loadCredential(31337, patient, bob, store)).toBeNull();
+    expect(loadCredential(1, patient, alice, store)).toBeNull();
+    store.map.set(credentialStorageKey(31337, patient), `${stored.slice(0, -4)}AAAA`);
+    expect(loadCredential(31337, patient, alice, store)).toBeNull();
+  });
+});
+
+describe('proofTime', () => {
+  it("is the chain's time, or the credential's issue time when the issuer's clock is a little ahead", () => {
+    expect(proofTime(1_000_000, { issuedAt: 999_000 })).toBe(1_000_000);
+    expect(proofTime(1_000_000, { issuedAt: 1_000_030 })).toBe(1_000_030);
+    expect(proofTime(1_000_000, { issuedAt: 1_001_000 })).toBe(1_000_000);
+  });
+});
