@@ -37,7 +37,7 @@ export async function loader(): Promise<PublicConfig> {
   } catch (err) {
     // A bad environment is the operator's problem; the page still renders and says so.
     const message = err instanceof ConsentryError ? err.message.split('\n')[0]! : 'The server configuration is invalid.';
-    return { chainId: 0, rpcUrl: '', contracts: null, problem: message, devAccounts: [], gateways: [], issuerUrl: null };
+    return { chainId: 0, rpcUrl: '', contracts: null, problem: message, devAccounts: [], gateways: [], issuerUrl: null, startBlock: 0 };
   }
 }
 

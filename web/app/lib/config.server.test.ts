@@ -35,7 +35,17 @@ describe('publicConfig', () => {
     expect(pc).toEqual({
       chainId: 31337,
       rpcUrl: 'https://rpc.example.org/',
-      contracts: { PatientRegistry: REGISTRY, RecordAnchor: null, OrganizationRegistry: null, AccessGrants: null, ReleaseCommittee: null },
+      contracts: {
+        PatientRegistry: REGISTRY,
+        RecordAnchor: null,
+        OrganizationRegistry: null,
+        AccessGrants: null,
+        ReleaseCommittee: null,
+        IssuerRegistry: null,
+        EligibilityVerifier: null,
+        StudyRegistry: null,
+      },
+      startBlock: 1,
       problem: null,
       devAccounts: ANVIL_ACCOUNTS.slice(1).map(({ address }, i) => ({ index: i + 1, address })),
       gateways: ['http://127.0.0.1:4360', 'http://127.0.0.1:4361'],
@@ -60,7 +70,7 @@ describe('publicConfig', () => {
   });
 
   it('rejects a PUBLIC_RPC_URL, GATEWAY_URLS or ISSUER_URL that is not a URL', () => {
-    expect(() => publicConfig({ DEPLOYMENTS_DIR: dir, ISSUER_URL: 'issuer' })).toThrow(/ISSUER_URL must be a URL/);
+    expect(() => publicConfig({ DEPLOYMENTS_DIR: dir, ISSUER_URL: 'issuer' })).toThrow(/ISSUER_URL/);
     expect(() => publicConfig({ DEPLOYMENTS_DIR: dir, PUBLIC_RPC_URL: 'not a url' })).toThrow(/PUBLIC_RPC_URL must be a URL/);
     expect(() => publicConfig({ DEPLOYMENTS_DIR: dir, GATEWAY_URLS: 'http://127.0.0.1:4360,nope' })).toThrow(/GATEWAY_URLS must be comma-separated URLs/);
   });

@@ -82,6 +82,7 @@ export function publicConfig(env: Record<string, string | undefined> = process.e
   const { config, publicRpcUrl, gateways, issuerUrl } = serverConfig(env);
   let contracts: PublicConfig['contracts'] = null;
   let problem: string | null = null;
+  let startBlock = 0;
   try {
     const deployment = readDeployment(config.CHAIN_ID, config.DEPLOYMENTS_DIR);
     const c = deployment.contracts;
@@ -91,7 +92,11 @@ export function publicConfig(env: Record<string, string | undefined> = process.e
       OrganizationRegistry: c.OrganizationRegistry?.address ?? null,
       AccessGrants: c.AccessGrants?.address ?? null,
       ReleaseCommittee: c.ReleaseCommittee?.address ?? null,
+      IssuerRegistry: c.IssuerRegistry?.address ?? null,
+      EligibilityVerifier: c.EligibilityVerifier?.address ?? null,
+      StudyRegistry: c.StudyRegistry?.address ?? null,
     };
+    startBlock = deployment.startBlock;
   } catch (err) {
     problem =
       err instanceof ConsentryError && err.code === 'DEPLOYMENT_NOT_FOUND'
@@ -100,5 +105,5 @@ export function publicConfig(env: Record<string, string | undefined> = process.e
   }
   const devAccounts =
     config.CHAIN_ID === LOCAL_CHAIN_ID ? ANVIL_ACCOUNTS.map(({ address }, index) => ({ index, address })).slice(1) : [];
-  return { chainId: config.CHAIN_ID, rpcUrl: publicRpcUrl, contracts, problem, devAccounts, gateways, issuerUrl };
+  return { chainId: config.CHAIN_ID, rpcUrl: publicRpcUrl, contracts, problem, devAccounts, gateways, issuerUrl, startBlock };
 }

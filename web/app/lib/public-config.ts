@@ -21,7 +21,12 @@ export interface PublicConfig {
     OrganizationRegistry: Address | null;
     AccessGrants: Address | null;
     ReleaseCommittee: Address | null;
+    IssuerRegistry: Address | null;
+    EligibilityVerifier: Address | null;
+    StudyRegistry: Address | null;
   } | null;
+  /** The block the deployment started at: event reads (the issuers tree) begin there. */
+  startBlock: number;
   /** The release committee's gateways (GATEWAY_URLS); the browser asks each for its share. */
   gateways: string[];
   /** The credential issuer (ISSUER_URL, no trailing slash): the browser sends it the patient's records directly. */
