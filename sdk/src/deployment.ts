@@ -25,6 +25,13 @@ export const deploymentSchema = z.object({
     OrganizationRegistry: contractEntry.optional(),
     AccessGrants: contractEntry.optional(),
     ReleaseCommittee: contractEntry.optional(),
+    // Zero-knowledge eligibility (docs/decisions/020-on-chain-eligibility.md). PoseidonT3 is the
+    // library IssuerRegistry is linked against.
+    PoseidonT3: contractEntry.optional(),
+    IssuerRegistry: contractEntry.optional(),
+    EligibilityGroth16Verifier: contractEntry.optional(),
+    EligibilityVerifier: contractEntry.optional(),
+    StudyRegistry: contractEntry.optional(),
   }),
 });
 

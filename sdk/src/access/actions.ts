@@ -24,7 +24,16 @@ import {
   type Transport,
   type WalletClient,
 } from 'viem';
-import { accessGrantsAbi, organizationRegistryAbi, patientRegistryAbi, recordAnchorAbi, releaseCommitteeAbi } from '../abi/generated.ts';
+import {
+  accessGrantsAbi,
+  eligibilityVerifierAbi,
+  issuerRegistryAbi,
+  organizationRegistryAbi,
+  patientRegistryAbi,
+  recordAnchorAbi,
+  releaseCommitteeAbi,
+  studyRegistryAbi,
+} from '../abi/generated.ts';
 import { ConsentryError } from '../errors.ts';
 import { CATEGORIES, categoryMask, type Category } from '../records/categories.ts';
 
@@ -103,7 +112,27 @@ export class ActionRefusedError extends ConsentryError {
 }
 
 /** Every Consentry contract's ABI at once: decodes any of their custom errors and events. */
-export const ALL_ABIS = [...accessGrantsAbi, ...organizationRegistryAbi, ...releaseCommitteeAbi, ...patientRegistryAbi, ...recordAnchorAbi] as Abi;
+export const ALL_ABIS = [
+  ...accessGrantsAbi,
+  ...organizationRegistryAbi,
+  ...releaseCommitteeAbi,
+  ...patientRegistryAbi,
+  ...recordAnchorAbi,
+  ...issuerRegistryAbi,
+  ...eligibilityVerifierAbi,
+  ...studyRegistryAbi,
+] as Abi;
+
+/** A unix time (seconds, as a contract error carries it) as an ISO date and time. */
+const isoTime = (seconds: unknown): string => new Date(Number(seconds) * 1000).toISOString().replace('.000Z', 'Z');
+
+/** The roles of the Consentry contracts by their hash, so a refusal can name the one missing. */
+const ROLE_NAMES: Record<string, string> = {
+  [`0x${'00'.repeat(32)}`]: 'admin',
+  [keccak256(toHex('ACCREDITOR_ROLE'))]: 'accreditor',
+  [keccak256(toHex('ISSUER_ACCREDITOR_ROLE'))]: 'issuer accreditor',
+  [keccak256(toHex('CONSUMER_ROLE'))]: 'eligibility consumer',
+};
 
 const ERROR_WORDS: Record<string, (args: readonly unknown[]) => string> = {
   AccessGrants__PatientNotRegistered: () => 'That address is not a registered patient',
@@ -129,7 +158,35 @@ const ERROR_WORDS: Record<string, (args: readonly unknown[]) => string> = {
   OrganizationRegistry__ZeroNameHash: () => 'The organisation needs a name',
   OrganizationRegistry__ExpiryNotInFuture: () => 'The accreditation must end in the future',
   OrganizationRegistry__NotAccredited: () => 'That organisation is not accredited',
-  AccessControlUnauthorizedAccount: () => 'This account does not hold the role this needs (accreditor or admin)',
+  AccessControlUnauthorizedAccount: ([, role]) => {
+    const name = ROLE_NAMES[String(role).toLowerCase()];
+    return name ? `This account does not hold the role this needs (${name})` : 'This account does not hold the role this needs (accreditor or admin)';
+  },
+  IssuerRegistry__ZeroAdmin: () => 'The issuer registry needs an admin',
+  IssuerRegistry__CoordinateOutOfField: () => 'That is not an issuer key: a coordinate is outside the field',
+  IssuerRegistry__NotOnCurve: () => 'That is not an issuer key: the point is not on the Baby Jubjub curve',
+  IssuerRegistry__ZeroLeaf: () => 'Zero is not an issuer',
+  IssuerRegistry__IssuerExists: () => 'This issuer is already accredited',
+  IssuerRegistry__UnknownIssuer: () => 'This issuer is not accredited (never added, or already removed)',
+  IssuerRegistry__TreeFull: ([max]) => `The issuers tree is full: at most ${String(max)} issuers can ever be added (removed ones included)`,
+  IssuerRegistry__WrongSiblings: () => 'The Merkle path given for this issuer does not match the tree on chain (rebuild it from the registry events)',
+  EligibilityVerifier__ZeroAddress: () => 'The eligibility verifier needs a Groth16 verifier, an issuer registry and an admin',
+  EligibilityVerifier__UnknownRoot: () =>
+    'The proof was made against a list of accredited issuers that changed more than an hour ago: make a new proof',
+  EligibilityVerifier__WrongCriteria: () => "The proof is for other eligibility criteria than this study's",
+  EligibilityVerifier__ProofTooOld: ([time, now]) =>
+    `The proof was made for ${isoTime(time)}, more than an hour before the chain's time (${isoTime(now)}): make a new proof`,
+  EligibilityVerifier__ProofFromFuture: ([time, now]) =>
+    `The proof is dated ${isoTime(time)}, more than 5 minutes after the chain's time (${isoTime(now)}): check this device's clock`,
+  EligibilityVerifier__NullifierUsed: () => 'This person is already enrolled in this study (the proof\'s nullifier was used before)',
+  EligibilityVerifier__InputOutOfField: ([index]) => `Public input ${String(index)} of the proof is outside the field`,
+  EligibilityVerifier__InvalidProof: () =>
+    'The proof does not verify: it was altered, or made for another study or another enrolling address',
+  StudyRegistry__ZeroVerifier: () => 'The study registry needs an eligibility verifier',
+  StudyRegistry__InvalidCriteriaHash: () => 'The criteria hash must be a non-zero field element (compile the criteria with the sdk)',
+  StudyRegistry__UnknownStudy: ([id]) => `There is no study #${String(id)}`,
+  StudyRegistry__AlreadyEnrolled: ([id]) => `This address is already enrolled in study #${String(id)}`,
+  StudyRegistry__StudyFull: ([id]) => `Study #${String(id)} cannot take more participants`,
 };
 
 /** The custom error a revert carries, decoded against every Consentry contract. */

@@ -1,0 +1,273 @@
+/**
+ * The on-chain side of zero-knowledge eligibility, browser-safe (docs/decisions/020-on-chain-eligibility.md):
+ * issuer accreditors add and remove issuer keys in IssuerRegistry's tree, researchers create
+ * studies, participants enroll with a proof. Like the access actions (../access/actions.ts), every
+ * transaction is simulated first (a refusal becomes the contract's custom error in words before
+ * anyone pays), sent with an explicit gas limit, and returned with its decoded events.
+ *
+ * Gas is never estimated for enroll: the Groth16 verifier answers "invalid" rather than reverting
+ * when short of gas, so an estimate converges on a limit at which the proof fails.
+ */
+import {
+  parseEventLogs,
+  type Abi,
+  type Account,
+  type Address,
+  type Chain,
+  type Hex,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+} from 'viem';
+import { eligibilityVerifierAbi, issuerRegistryAbi, studyRegistryAbi } from '../abi/generated.ts';
+import { ActionRefusedError, ALL_ABIS, describeRevert, revertOf, type ActionResult } from '../access/actions.ts';
+import { ConsentryError } from '../errors.ts';
+import { issuersTree } from './issuers-tree.ts';
+
+/** What enrollment needs of a proof: prove.ts's EnrollmentProof has all of it. */
+export interface EnrollmentProof {
+  issuersRoot: bigint;
+  criteriaHash: bigint;
+  studyId: bigint;
+  time: bigint;
+  nullifier: bigint;
+  recipient: Address;
+  /** 8 numbers in the Solidity verifier's order. */
+  proof: readonly bigint[];
+}
+
+export interface ZkContracts {
+  IssuerRegistry: Address;
+  StudyRegistry: Address;
+  EligibilityVerifier: Address;
+}
+
+export interface ZkContext {
+  wallet: WalletClient<Transport, Chain | undefined, Account>;
+  client: PublicClient;
+  contracts: ZkContracts;
+  /** Receipt wait limit (default 120 s). */
+  timeoutMs?: number;
+}
+
+/** Where to start reading registry events: the deployment's start block (default 0). */
+export interface ReadFrom {
+  fromBlock?: bigint;
+}
+
+/**
+ * The issuers tree rebuilt from IssuerRegistry's events does not give the root the contract holds:
+ * an event was missed (too late a `fromBlock`, a pruned node) or the registry is not the one expected.
+ */
+export class IssuersRootMismatchError extends ConsentryError {
+  constructor(
+    readonly rebuilt: bigint,
+    readonly onChain: bigint,
+  ) {
+    super(
+      'ISSUERS_ROOT_MISMATCH',
+      `The issuers tree rebuilt from the registry's events has root ${rebuilt}, but the registry's root is ${onChain}: ` +
+        'some events were not read (check the start block and the RPC node)',
+    );
+    this.name = 'IssuersRootMismatchError';
+  }
+}
+
+/**
+ * Explicit gas limits. addIssuer: one Poseidon per tree level plus the leaf (~190k at depth 8);
+ * removeIssuer checks the path then updates it (two Poseidons per level); enroll: the Groth16
+ * pairing (~200k) and the checks, with a wide margin because the verifier fails quietly when short.
+ */
+export const ZK_GAS = {
+  addIssuer: 400_000n,
+  removeIssuer: 900_000n,
+  createStudy: 200_000n,
+  enroll: 1_500_000n,
+} as const;
+
+async function send(
+  ctx: ZkContext,
+  address: Address,
+  abi: Abi,
+  functionName: keyof typeof ZK_GAS,
+  args: readonly unknown[],
+  explain?: (errorName: string, words: string) => string,
+): Promise<ActionResult> {
+  const account = ctx.wallet.account;
+  const gas = ZK_GAS[functionName];
+  try {
+    await ctx.client.simulateContract({ address, abi, functionName, args, account, gas } as Parameters<PublicClient['simulateContract']>[0]);
+  } catch (err) {
+    const words = describeRevert(err);
+    if (words) {
+      const { errorName } = revertOf(err)!;
+      throw new ActionRefusedError(errorName, explain?.(errorName, words) ?? words);
+    }
+    throw err;
+  }
+  const hash = await ctx.wallet.writeContract({ address, abi, functionName, args, account, chain: ctx.wallet.chain ?? null, gas } as Parameters<typeof ctx.wallet.writeContract>[0]);
+  const receipt = await ctx.client.waitForTransactionReceipt({ hash, timeout: ctx.timeoutMs ?? 120_000 });
+  if (receipt.status !== 'success') throw new ActionRefusedError('Reverted', `The ${functionName} transaction was reverted on chain`, hash);
+  const block = await ctx.client.getBlock({ blockNumber: receipt.blockNumber });
+  const events = parseEventLogs({ abi: ALL_ABIS, logs: receipt.logs }).map((l) => ({ eventName: l.eventName, args: l.args as Record<string, unknown> }));
+  return { hash, blockNumber: receipt.blockNumber, blockTimestamp: block.timestamp, events };
+}
+
+const eventArgs = (result: ActionResult, eventName: string): Record<string, unknown> => {
+  const e = result.events.find((x) => x.eventName === eventName);
+  if (!e) throw new ConsentryError('EVENT_MISSING', `The transaction ${result.hash} emitted no ${eventName}`);
+  return e.args;
+};
+
+// ------------------------------------------------------------------ issuers
+
+/** Accredits an issuer: its public key's leaf joins the tree. Needs ISSUER_ACCREDITOR_ROLE. */
+export async function addIssuer(
+  ctx: ZkContext,
+  publicKey: readonly [bigint, bigint],
+): Promise<ActionResult & { index: number; leaf: bigint; root: bigint }> {
+  const result = await send(ctx, ctx.contracts.IssuerRegistry, issuerRegistryAbi, 'addIssuer', [publicKey[0], publicKey[1]]);
+  const a = eventArgs(result, 'IssuerAdded');
+  return { ...result, index: Number(a.index as bigint), leaf: a.leaf as bigint, root: a.root as bigint };
+}
+
+/**
+ * Removes an issuer (its leaf becomes 0). The Merkle path the contract needs is rebuilt from the
+ * registry's events, which are checked against the on-chain root first. Needs ISSUER_ACCREDITOR_ROLE.
+ */
+export async function removeIssuer(ctx: ZkContext, leaf: bigint, from: ReadFrom = {}): Promise<ActionResult & { root: bigint }> {
+  const { leaves } = await readIssuerLeaves(ctx.client, ctx.contracts, from);
+  const index = leaf === 0n ? -1 : leaves.indexOf(leaf);
+  if (index < 0) throw new ActionRefusedError('IssuerRegistry__UnknownIssuer', 'This issuer is not accredited (never added, or already removed)');
+  const { siblings } = issuersTree(leaves).generateProof(index);
+  const result = await send(ctx, ctx.contracts.IssuerRegistry, issuerRegistryAbi, 'removeIssuer', [leaf, siblings]);
+  return { ...result, root: eventArgs(result, 'IssuerRemoved').root as bigint };
+}
+
+/**
+ * Every leaf of the issuers tree, in order (0 for a removed issuer), rebuilt from IssuerAdded and
+ * IssuerRemoved events, and the root, checked: the rebuilt tree's root must equal the registry's
+ * at the same block, or IssuersRootMismatchError. This is what a prover needs (issuerMerkleProof)
+ * and what an auditor checks.
+ */
+export async function readIssuerLeaves(
+  client: PublicClient,
+  contracts: Pick<ZkContracts, 'IssuerRegistry'>,
+  from: ReadFrom = {},
+): Promise<{ leaves: bigint[]; root: bigint; blockNumber: bigint }> {
+  const blockNumber = await client.getBlockNumber();
+  const address = contracts.IssuerRegistry;
+  const logs = await client.getLogs({
+    address,
+    events: issuerRegistryAbi.filter((x) => x.type === 'event' && (x.name === 'IssuerAdded' || x.name === 'IssuerRemoved')),
+    fromBlock: from.fromBlock ?? 0n,
+    toBlock: blockNumber,
+    strict: true,
+  });
+  // getLogs returns them in chain order; sorted anyway, since the tree depends on it.
+  logs.sort((x, y) => (x.blockNumber === y.blockNumber ? x.logIndex - y.logIndex : x.blockNumber < y.blockNumber ? -1 : 1));
+  const leaves: bigint[] = [];
+  for (const log of logs) {
+    const index = Number(log.args.index);
+    if (log.eventName === 'IssuerAdded') leaves[index] = log.args.leaf;
+    else leaves[index] = 0n;
+  }
+  const onChain = await client.readContract({ address, abi: issuerRegistryAbi, functionName: 'root', blockNumber });
+  const size = await client.readContract({ address, abi: issuerRegistryAbi, functionName: 'size', blockNumber });
+  const rebuilt = leaves.length === 0 ? 0n : issuersTree(leaves).root;
+  if (leaves.length !== Number(size) || leaves.some((l) => l === undefined) || rebuilt !== onChain) {
+    throw new IssuersRootMismatchError(rebuilt, onChain);
+  }
+  return { leaves, root: onChain, blockNumber };
+}
+
+/** Whether a proof may name `root` now: the current root, or one superseded less than an hour ago. */
+export function isKnownRoot(client: PublicClient, contracts: Pick<ZkContracts, 'IssuerRegistry'>, root: bigint): Promise<boolean> {
+  return client.readContract({ address: contracts.IssuerRegistry, abi: issuerRegistryAbi, functionName: 'isKnownRoot', args: [root] });
+}
+
+// ------------------------------------------------------------------ studies
+
+/** Creates a study with its metadata document's hash and its compiled criteria's hash. */
+export async function createStudy(
+  ctx: ZkContext,
+  s: { metadataHash: Hex; criteriaHash: bigint },
+): Promise<ActionResult & { studyId: bigint }> {
+  const result = await send(ctx, ctx.contracts.StudyRegistry, studyRegistryAbi, 'createStudy', [s.metadataHash, s.criteriaHash]);
+  return { ...result, studyId: eventArgs(result, 'StudyCreated').studyId as bigint };
+}
+
+export interface StudyOnChain {
+  studyId: bigint;
+  researcher: Address;
+  createdAt: bigint;
+  participantCount: number;
+  metadataHash: Hex;
+  criteriaHash: bigint;
+}
+
+/** A study as StudyRegistry stores it, or undefined if there is none with this id. */
+export async function readStudy(client: PublicClient, contracts: Pick<ZkContracts, 'StudyRegistry'>, studyId: bigint): Promise<StudyOnChain | undefined> {
+  const s = await client.readContract({ address: contracts.StudyRegistry, abi: studyRegistryAbi, functionName: 'studyOf', args: [studyId] });
+  if (s.createdAt === 0n) return undefined;
+  return { studyId, researcher: s.researcher, createdAt: s.createdAt, participantCount: s.participantCount, metadataHash: s.metadataHash, criteriaHash: s.criteriaHash };
+}
+
+/** The proof as a contract takes it (the EligibilityProof struct, contracts/src/types/EligibilityProof.sol). */
+export function eligibilityProofArgs(bundle: EnrollmentProof) {
+  if (bundle.proof.length !== 8) throw new ConsentryError('PROOF_INVALID', `A proof has 8 numbers, not ${bundle.proof.length}`);
+  return {
+    issuersRoot: bundle.issuersRoot,
+    criteriaHash: bundle.criteriaHash,
+    time: bundle.time,
+    nullifier: bundle.nullifier,
+    proof: [...bundle.proof] as unknown as readonly [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint],
+  };
+}
+
+/**
+ * Enrolls the wallet's account in `studyId` with a proof made for this study and this account
+ * (the recipient). The contract judges; when it refuses a proof that names another recipient or
+ * study, the words say which.
+ */
+export async function enroll(ctx: ZkContext, studyId: bigint, bundle: EnrollmentProof): Promise<ActionResult & { nullifier: bigint }> {
+  const sender = ctx.wallet.account.address;
+  const explain = (errorName: string, words: string): string => {
+    if (errorName !== 'EligibilityVerifier__InvalidProof') return words;
+    if (bundle.recipient.toLowerCase() !== sender.toLowerCase()) {
+      return `${words}: this proof was made for ${bundle.recipient}, not for ${sender}, which is enrolling`;
+    }
+    if (bundle.studyId !== studyId) return `${words}: this proof was made for study #${bundle.studyId}, not #${studyId}`;
+    return words;
+  };
+  const result = await send(ctx, ctx.contracts.StudyRegistry, studyRegistryAbi, 'enroll', [studyId, eligibilityProofArgs(bundle)], explain);
+  return { ...result, nullifier: eventArgs(result, 'Enrolled').nullifier as bigint };
+}
+
+/**
+ * Runs every check of enrollment without a transaction (EligibilityVerifier.verify for the study
+ * registry): resolves when the proof would be accepted now, throws ActionRefusedError in words otherwise.
+ */
+export async function checkEnrollment(client: PublicClient, contracts: ZkContracts, studyId: bigint, bundle: EnrollmentProof, participant: Address): Promise<void> {
+  const study = await readStudy(client, contracts, studyId);
+  if (!study) throw new ActionRefusedError('StudyRegistry__UnknownStudy', `There is no study #${studyId}`);
+  try {
+    // simulateContract rather than readContract: it takes a gas limit, and the pairing needs enough.
+    await client.simulateContract({
+      address: contracts.EligibilityVerifier,
+      abi: eligibilityVerifierAbi,
+      functionName: 'verify',
+      args: [contracts.StudyRegistry, studyId, study.criteriaHash, participant, eligibilityProofArgs(bundle)],
+      gas: ZK_GAS.enroll,
+    } as unknown as Parameters<PublicClient['simulateContract']>[0]);
+  } catch (err) {
+    const words = describeRevert(err);
+    if (words) throw new ActionRefusedError(revertOf(err)!.errorName, words);
+    throw err;
+  }
+}
+
+/** Whether `participant` is enrolled in `studyId`. */
+export function isEnrolled(client: PublicClient, contracts: Pick<ZkContracts, 'StudyRegistry'>, studyId: bigint, participant: Address): Promise<boolean> {
+  return client.readContract({ address: contracts.StudyRegistry, abi: studyRegistryAbi, functionName: 'isEnrolled', args: [studyId, participant] });
+}
