@@ -1,6 +1,7 @@
 /**
  * Brings up the embedded Consentry stack: anvil (unless RPC_URL is set), the contracts
- * (deployed idempotently), the indexer with its GraphQL endpoint, the record anchorer, and the web app.
+ * (deployed idempotently), the indexer with its GraphQL endpoint, the release gateways, the record
+ * anchorer, the credential issuer, and the web app.
  * Used by `npm start` (scripts/start.mjs → scripts/stack-cli.ts) and by the e2e tests.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -15,6 +16,7 @@ import { ANVIL_ACCOUNTS, startAnvil, type AnvilInstance } from '@consentry/sdk/t
 import { deployContracts, type DeployResult } from '../contracts/script/deploy.ts';
 import { ensureLocalAccreditor } from './accreditor.ts';
 import { ensureLocalCommittee } from './committee.ts';
+import { ensureLocalIssuer } from './issuer.ts';
 
 export interface StackOptions {
   /** Environment overrides on top of process.env (RPC_URL, DATABASE_URL, ports, ...). */
@@ -199,6 +201,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     baseEnv.ANVIL_PORT = String(await freePort());
     baseEnv.INDEXER_PORT = String(await freePort());
     baseEnv.WEB_PORT = String(await freePort());
+    baseEnv.ISSUER_PORT = String(await freePort());
   }
   const config = loadConfig(baseEnv);
   mkdirSync(config.DATA_DIR, { recursive: true });
@@ -228,6 +231,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     }
     await assertPortFree(config.INDEXER_PORT, 'indexer', 'INDEXER_PORT');
     await assertPortFree(config.WEB_PORT, 'web app', 'WEB_PORT');
+    if (!config.ISSUER_URL) await assertPortFree(config.ISSUER_PORT, 'credential issuer', 'ISSUER_PORT');
 
     const privateKey = (config.DEPLOYER_PRIVATE_KEY as Hex | undefined) ??
       (config.CHAIN_ID === 31337 ? ANVIL_ACCOUNTS[0]!.privateKey : undefined);
@@ -268,6 +272,20 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await ensureLocalAccreditor({ rpcUrl, deployment, deployerKey: privateKey, log });
     }
     env.GATEWAY_URLS = gatewayUrls.join(',');
+
+    // The credential issuer (a clinic's service; docs/decisions/019): one of our own unless ISSUER_URL
+    // names one run elsewhere. On the local chain its key is accredited in IssuerRegistry here.
+    if (config.ISSUER_URL) {
+      env.ISSUER_URL = config.issuerUrl;
+      log(`issuer: ${config.issuerUrl} (ISSUER_URL)`);
+    } else if (deployment.contracts.IssuerRegistry) {
+      if (config.CHAIN_ID === 31337) await ensureLocalIssuer({ rpcUrl, deployment, deployerKey: privateKey, dataDir: config.DATA_DIR, issuerSecret: baseEnv.ISSUER_PRIVATE_KEY, log });
+      const issuer = spawnService('issuer', [...TSX, 'workers/src/issuer/main.ts'], env, log);
+      services.push(issuer);
+      await waitForHttp(`${config.issuerUrl}/health`, issuer, 60_000);
+      env.ISSUER_URL = config.issuerUrl;
+      log(`issuer: credentials on ${config.issuerUrl}${config.CHAIN_ID === 31337 ? ' (accredited on the local chain)' : ' (signs once an issuer accreditor adds its key to IssuerRegistry)'}`);
+    }
 
     // Anchors what the web app stores; no port, nothing to wait for.
     services.push(spawnService('anchorer', [...TSX, 'workers/src/records/anchor-worker.ts'], env, log));

@@ -22,6 +22,10 @@ const configSchema = z.object({
   INDEXER_PORT: port.default(4350),
   WEB_PORT: port.default(3000),
   ANVIL_PORT: port.default(8545),
+  /** The local credential issuer's port (workers/src/issuer). */
+  ISSUER_PORT: port.default(4370),
+  /** A credential issuer run elsewhere (a clinic's); then `npm start` runs none of its own. */
+  ISSUER_URL: z.url().optional(),
   DEPLOYER_PRIVATE_KEY: z
     .string()
     .regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 32-byte hex private key')
@@ -32,6 +36,8 @@ const configSchema = z.object({
 export type Config = z.infer<typeof configSchema> & {
   /** Where clients query the index: SUBGRAPH_URL, or the embedded indexer's GraphQL endpoint. */
   graphqlUrl: string;
+  /** Where patients ask for credentials: ISSUER_URL, or the local issuer on ISSUER_PORT. */
+  issuerUrl: string;
 };
 
 /**
@@ -49,5 +55,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n${problems}`);
   }
   const c = parsed.data;
-  return { ...c, graphqlUrl: c.SUBGRAPH_URL ?? `http://127.0.0.1:${c.INDEXER_PORT}/graphql` };
+  return {
+    ...c,
+    graphqlUrl: c.SUBGRAPH_URL ?? `http://127.0.0.1:${c.INDEXER_PORT}/graphql`,
+    issuerUrl: (c.ISSUER_URL ?? `http://127.0.0.1:${c.ISSUER_PORT}`).replace(/\/+$/, ''),
+  };
 }
