@@ -70,7 +70,7 @@ async function load(ref: ArtifactRef, onBytes: (n: number) => void, source: { ca
   if (cache) {
     const path = new URL(ref.url, scope.location.href).pathname;
     for (const old of await cache.keys()) if (new URL(old.url).pathname === path && old.url !== new URL(ref.url, scope.location.href).href) await cache.delete(old);
-    await cache.put(ref.url, new Response(bytes, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) } })).catch(() => undefined); // a full disk only costs the next visit a download
+    await cache.put(ref.url, new Response(bytes.buffer as ArrayBuffer, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) } })).catch(() => undefined); // a full disk only costs the next visit a download
   }
   return bytes;
 }

@@ -1,0 +1,585 @@
+import type { MetaFunction } from '@remix-run/node';
+import { useLoaderData, useRouteLoaderData } from '@remix-run/react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useId, useMemo, useState, useSyncExternalStore } from 'react';
+import { createWalletClient, http, type Address, type Hex, type PublicClient } from 'viem';
+import { useAccount, useConfig } from 'wagmi';
+import { signTypedData } from 'wagmi/actions';
+import { ActionRefusedError } from '@consentry/sdk/access/actions';
+import { fundOnLocalChain } from '@consentry/sdk/access/simulator';
+import { chainFor, publicClientFor } from '@consentry/sdk/clients';
+import { deriveEncryptionKeyPair, keyDerivationTypedData, keyFingerprint, type EncryptionKeyPair } from '@consentry/sdk/keys';
+import { enroll, isEnrolled, readIssuerLeaves, type ZkContracts } from '@consentry/sdk/zk/chain';
+import { issuerLeaf, type Credential } from '@consentry/sdk/zk/credential';
+import { checkEligibility, type EligibilityResult } from '@consentry/sdk/zk/eligibility';
+import { studyAccount } from '@consentry/sdk/zk/study-account';
+import { ConnectPanel } from '../components/ConnectWallet.tsx';
+import { publicConfig } from '../lib/config.server.ts';
+import {
+  ALREADY_ENROLLED_WORDS,
+  dateOf,
+  describeAttributes,
+  enrolBlocker,
+  isAlreadyEnrolledError,
+} from '../lib/eligibility.ts';
+import { describeError } from '../lib/errors.ts';
+import { keyFor, rememberKey, subscribeKeys } from '../lib/keyring.ts';
+import { LOCAL_CHAIN_ID, type PublicConfig } from '../lib/public-config.ts';
+import { ensureSession } from '../lib/records.client.ts';
+import { listStudies, type StudyView } from '../lib/studies.server.ts';
+import {
+  forgetCredential,
+  loadCredential,
+  myResources,
+  proofTime,
+  proveInBrowser,
+  requestCredential,
+  saveCredential,
+  zkIdentity,
+  type ZkIdentity,
+} from '../lib/zk.client.ts';
+import { artifactManifest, type ArtifactManifest } from '../lib/zk-artifacts.server.ts';
+import { describeProgress, progressFraction, type ProofProgress, type ProofTimings } from '../lib/zk.protocol.ts';
+import type { loader as rootLoader } from '../root.tsx';
+
+export const meta: MetaFunction = () => [{ title: 'Studies · Consentry' }];
+
+interface LoaderData {
+  studies: StudyView[];
+  artifacts: ArtifactManifest;
+  /** Why no study can be listed, in words; null when the list is what the chain says. */
+  problem: string | null;
+}
+
+export async function loader(): Promise<LoaderData> {
+  let artifacts: ArtifactManifest;
+  try {
+    artifacts = await artifactManifest();
+  } catch {
+    artifacts = { ready: false, problem: 'The proving files cannot be read on this server' };
+  }
+  let registry: Address | null = null;
+  try {
+    registry = publicConfig().contracts?.StudyRegistry ?? null;
+  } catch {
+    return { studies: [], artifacts, problem: 'The server configuration is invalid.' };
+  }
+  if (!registry) return { studies: [], artifacts, problem: 'Studies are not deployed on this chain yet. Start Consentry with `npm start`.' };
+  try {
+    return { studies: await listStudies({ studyRegistry: registry }), artifacts, problem: null };
+  } catch (err) {
+    const words = err instanceof Error ? ((err as { shortMessage?: string }).shortMessage ?? err.message.split('\n')[0]) : String(err);
+    return { studies: [], artifacts, problem: `The studies cannot be read from the chain right now: ${words}` };
+  }
+}
+
+export default function EligibilityPage() {
+  const config = useRouteLoaderData<typeof rootLoader>('root');
+  const data = useLoaderData<typeof loader>();
+  const { address, status } = useAccount();
+  if (!config) return null;
+  return (
+    <div className="page">
+      <h1>Studies</h1>
+      <p className="lead">
+        Research studies you may join. You prove that you meet a study&apos;s criteria without revealing who you are or any
+        of your values: your records are decrypted in this browser, sent only to the credential issuer, and the proof is
+        made here. The study learns that an eligible person enrolled, from an address made for that study alone.
+      </p>
+      {data.problem ? (
+        <p role="alert" className="error" data-testid="studies-problem">
+          {data.problem}
+        </p>
+      ) : null}
+      {status === 'connected' && address ? (
+        <EligibilityGate key={address} config={config} address={address} data={data} />
+      ) : (
+        <>
+          <section aria-labelledby="eligibility-connect" className="panel">
+            <h2 id="eligibility-connect">Connect your wallet</h2>
+            {status === 'reconnecting' || status === 'connecting' ? <p role="status">Reconnecting your wallet…</p> : <ConnectPanel config={config} />}
+          </section>
+          <StudyList studies={data.studies} />
+        </>
+      )}
+    </div>
+  );
+}
+
+/** The studies as anyone sees them, before signing in. */
+function StudyList({ studies }: { studies: StudyView[] }) {
+  if (studies.length === 0) return null;
+  return (
+    <section className="panel" aria-labelledby="studies-public">
+      <h2 id="studies-public">Open studies</h2>
+      <ul className="record-list">
+        {studies.map((s) => (
+          <li key={s.id}>
+            <strong>{s.metadata?.title ?? `Study #${s.id}`}</strong>
+            {s.criteriaInWords.length > 0 ? <span className="muted"> · {s.criteriaInWords.map((c) => c.text).join('; ')}</span> : null}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** Before anything personal is shown: the encryption key (derived from a signature) and a session. */
+function EligibilityGate({ config, address, data }: { config: PublicConfig; address: Address; data: LoaderData }) {
+  const wagmiConfig = useConfig();
+  const keys = useSyncExternalStore(subscribeKeys, () => keyFor(address), () => undefined);
+  const [signedIn, setSignedIn] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+
+  const open = async () => {
+    setBusy(true);
+    setProblem(null);
+    try {
+      if (!keyFor(address)) {
+        const signature = await signTypedData(wagmiConfig, { account: address, ...keyDerivationTypedData(config.chainId) });
+        rememberKey(address, deriveEncryptionKeyPair(signature));
+      }
+      await ensureSession(wagmiConfig, address, config.chainId);
+      setSignedIn(true);
+    } catch (err) {
+      setProblem(describeError(err, { rpcUrl: config.rpcUrl, stage: 'signing' }));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (keys && signedIn) return <EligibilityWorkspace config={config} address={address} keys={keys} data={data} />;
+  return (
+    <>
+      <section className="panel" aria-labelledby="eligibility-open">
+        <h2 id="eligibility-open">Open your eligibility</h2>
+        <p>
+          Your wallet signs two free messages: one from which this browser derives your keys (your encryption key, and
+          from it your private identity for studies), and one that signs you in to your records. Neither is a transaction.
+        </p>
+        <button type="button" className="button button--primary" disabled={busy} onClick={open}>
+          {busy ? 'Waiting for your wallet…' : 'Open my eligibility'}
+        </button>
+        {problem ? (
+          <p role="alert" className="error">
+            {problem}
+          </p>
+        ) : null}
+      </section>
+      <StudyList studies={data.studies} />
+    </>
+  );
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+function zkContracts(config: PublicConfig): ZkContracts | null {
+  const c = config.contracts;
+  return c?.IssuerRegistry && c.StudyRegistry && c.EligibilityVerifier
+    ? { IssuerRegistry: c.IssuerRegistry, StudyRegistry: c.StudyRegistry, EligibilityVerifier: c.EligibilityVerifier }
+    : null;
+}
+
+function EligibilityWorkspace({ config, address, keys, data }: { config: PublicConfig; address: Address; keys: EncryptionKeyPair; data: LoaderData }) {
+  const identity = useMemo(() => zkIdentity(keys), [keys]);
+  const client = useMemo(() => publicClientFor(config.rpcUrl, config.chainId, { retryCount: 1 }) as PublicClient, [config.rpcUrl, config.chainId]);
+  const contracts = zkContracts(config);
+  const [credential, setCredential] = useState<Credential | null>(() => loadCredential(config.chainId, address, keys));
+  const issuers = useQuery({
+    queryKey: ['issuer-leaves', contracts?.IssuerRegistry],
+    enabled: contracts !== null,
+    queryFn: () => readIssuerLeaves(client, contracts!, { fromBlock: BigInt(config.startBlock) }),
+    staleTime: 30_000,
+  });
+  return (
+    <>
+      <CredentialPanel
+        config={config}
+        address={address}
+        keys={keys}
+        identity={identity}
+        credential={credential}
+        accredited={credential && issuers.data ? issuers.data.leaves.includes(issuerLeaf([BigInt(credential.issuer.publicKey[0]), BigInt(credential.issuer.publicKey[1])])) : undefined}
+        onCredential={setCredential}
+      />
+      <section className="panel" aria-labelledby="studies-title">
+        <h2 id="studies-title">Studies</h2>
+        <p className="muted">
+          You enrol from a new address made for each study from your private identity, never from your wallet, so no
+          study can link you to your wallet or to another study. {config.chainId === LOCAL_CHAIN_ID ? 'On this local chain the page gives that address the gas its transaction needs; a relayer that pays the fee for you comes later (issue 7).' : 'That address needs a little gas for its transaction until the relayer of issue 7 pays the fee for you.'}
+        </p>
+        {!data.problem && data.studies.length === 0 ? <p>No studies yet.</p> : null}
+        {!contracts ? <p className="error">The eligibility contracts are not deployed on this chain.</p> : null}
+        {contracts
+          ? data.studies.map((s) => (
+              <StudyCard key={s.id} study={s} config={config} client={client} contracts={contracts} identity={identity} credential={credential} artifacts={data.artifacts} />
+            ))
+          : null}
+      </section>
+    </>
+  );
+}
+
+type CredentialStep = { kind: 'idle' } | { kind: 'running'; what: string } | { kind: 'failed'; problem: string };
+
+function CredentialPanel(props: {
+  config: PublicConfig;
+  address: Address;
+  keys: EncryptionKeyPair;
+  identity: ZkIdentity;
+  credential: Credential | null;
+  accredited: boolean | undefined;
+  onCredential: (c: Credential | null) => void;
+}) {
+  const { config, address, keys, identity, credential, accredited, onCredential } = props;
+  const [step, setStep] = useState<CredentialStep>({ kind: 'idle' });
+  const issuerUrl = config.issuerUrl;
+  const get = async () => {
+    if (!issuerUrl) return;
+    try {
+      setStep({ kind: 'running', what: 'Decrypting your records in this browser…' });
+      const resources = await myResources(keys);
+      setStep({ kind: 'running', what: `Sending your ${resources.length} records to the issuer and waiting for its signature…` });
+      const issued = await requestCredential(issuerUrl, resources, identity);
+      saveCredential(config.chainId, address, keys, issued);
+      onCredential(issued);
+      setStep({ kind: 'idle' });
+    } catch (err) {
+      setStep({ kind: 'failed', problem: err instanceof Error && 'code' in err ? err.message : describeError(err, { rpcUrl: config.rpcUrl, stage: 'reading' }) });
+    }
+  };
+  const running = step.kind === 'running';
+  const expired = credential ? credential.expiresAt <= nowSeconds() : false;
+  return (
+    <section className="panel" aria-labelledby="credential-title" data-testid="credential-panel" data-state={credential ? (expired ? 'expired' : 'held') : 'none'}>
+      <h2 id="credential-title">Your credential</h2>
+      <p className="muted">
+        An accredited issuer reads your records once and signs what a study may ask about: your age, sex, smoking status,
+        conditions and a few measurements. The signed credential stays in this browser, sealed under your key; the proof
+        uses it without showing it to anyone.
+      </p>
+      {credential ? (
+        <>
+          <dl className="attributes" data-testid="credential-attributes">
+            {describeAttributes(credential.attributes, nowSeconds()).map((row) => (
+              <div key={row.label}>
+                <dt>{row.label}</dt>
+                <dd>{row.value}</dd>
+              </div>
+            ))}
+            <div>
+              <dt>Issued</dt>
+              <dd data-testid="credential-issued">{dateOf(credential.issuedAt)}</dd>
+            </div>
+            <div>
+              <dt>Expires</dt>
+              <dd data-testid="credential-expires">
+                {dateOf(credential.expiresAt)}
+                {expired ? <span className="badge badge--warn"> expired</span> : null}
+              </dd>
+            </div>
+            <div>
+              <dt>Issuer</dt>
+              <dd>
+                key {keyFingerprint(new TextEncoder().encode(credential.issuer.publicKey.join(':')))}
+                {accredited === true ? <span className="badge badge--ok"> accredited</span> : accredited === false ? <span className="badge badge--warn"> no longer accredited</span> : null}
+              </dd>
+            </div>
+          </dl>
+        </>
+      ) : (
+        <p data-testid="credential-none">You have no credential in this browser yet.</p>
+      )}
+      {issuerUrl ? (
+        <div className="button-row">
+          <button type="button" className={credential ? 'button' : 'button button--primary'} disabled={running} onClick={() => void get()}>
+            {credential ? 'Get a new credential' : 'Get a credential'}
+          </button>
+          {credential ? (
+            <button
+              type="button"
+              className="button button--quiet"
+              disabled={running}
+              onClick={() => {
+                forgetCredential(config.chainId, address);
+                onCredential(null);
+              }}
+            >
+              Forget this credential
+            </button>
+          ) : null}
+        </div>
+      ) : (
+        <p className="error">No credential issuer is configured on this server (ISSUER_URL).</p>
+      )}
+      <p role="status" aria-live="polite" data-testid="credential-status">
+        {running ? step.what : ''}
+      </p>
+      {step.kind === 'failed' ? (
+        <p role="alert" className="error" data-testid="credential-problem">
+          {step.problem}
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+type EnrolPhase =
+  | { phase: 'idle' }
+  | { phase: 'preparing' }
+  | { phase: 'proving'; progress: ProofProgress }
+  | { phase: 'pending'; hash: Hex | null; timings: ProofTimings }
+  | { phase: 'confirmed'; hash: Hex; blockNumber: bigint; timings: ProofTimings }
+  | { phase: 'failed'; problem: string; hash?: Hex };
+
+const shortHash = (h: string) => `${h.slice(0, 10)}…${h.slice(-6)}`;
+
+function StudyCard(props: {
+  study: StudyView;
+  config: PublicConfig;
+  client: PublicClient;
+  contracts: ZkContracts;
+  identity: ZkIdentity;
+  credential: Credential | null;
+  artifacts: ArtifactManifest;
+}) {
+  const { study, config, client, contracts, identity, credential, artifacts } = props;
+  const queryClient = useQueryClient();
+  const ids = useId();
+  const studyId = BigInt(study.id);
+  const account = useMemo(() => studyAccount(identity.secret, studyId), [identity.secret, studyId]);
+  const enrolledKey = ['enrolled', study.id, account.address];
+  const enrolled = useQuery({ queryKey: enrolledKey, queryFn: () => isEnrolled(client, contracts, studyId, account.address) });
+  const [checked, setChecked] = useState<(EligibilityResult & { for: Credential }) | null>(null);
+  const [checking, setChecking] = useState(false);
+  const [consent, setConsent] = useState(false);
+  const [run, setRun] = useState<EnrolPhase>({ phase: 'idle' });
+  const criteria = study.metadata?.criteria;
+  const title = study.metadata?.title ?? `Study #${study.id}`;
+  const check = checked && checked.for === credential ? checked : null;
+
+  const chainNow = async () => Number((await client.getBlock({ blockTag: 'latest' })).timestamp);
+
+  const runCheck = async () => {
+    if (!credential || !criteria) return;
+    setChecking(true);
+    try {
+      const time = proofTime(await chainNow().catch(nowSeconds), credential);
+      setChecked({ ...checkEligibility(credential.attributes, criteria, { time, credential }), for: credential });
+    } catch (err) {
+      setChecked({ eligible: false, failures: [{ criterion: 'credential', message: err instanceof Error ? err.message : String(err) }], for: credential });
+    } finally {
+      setChecking(false);
+    }
+  };
+
+  const busy = run.phase === 'preparing' || run.phase === 'proving' || run.phase === 'pending';
+  const blocker = enrolBlocker({
+    studyProblem: study.problem,
+    artifactsProblem: artifacts.ready ? null : artifacts.problem,
+    enrolled: enrolled.data,
+    hasCredential: credential !== null,
+    credentialExpired: credential ? credential.expiresAt <= nowSeconds() : false,
+    checked: check,
+    consent,
+  });
+
+  const proveAndEnrol = async () => {
+    if (!credential || !criteria || !artifacts.ready || blocker) return;
+    setRun({ phase: 'preparing' });
+    let hash: Hex | undefined;
+    try {
+      // The chain decides, not this page's memory: another tab may have enrolled meanwhile.
+      if (await isEnrolled(client, contracts, studyId, account.address)) throw new ActionRefusedError('StudyRegistry__AlreadyEnrolled', ALREADY_ENROLLED_WORDS);
+      const [{ leaves }, now] = await Promise.all([readIssuerLeaves(client, contracts, { fromBlock: BigInt(config.startBlock) }), chainNow()]);
+      const leaf = issuerLeaf([BigInt(credential.issuer.publicKey[0]), BigInt(credential.issuer.publicKey[1])]);
+      if (!leaves.includes(leaf)) throw new ActionRefusedError('IssuerRegistry__UnknownIssuer', 'The issuer of your credential is not accredited any more: get a new credential');
+      const time = proofTime(now, credential);
+      const result = checkEligibility(credential.attributes, criteria, { time, credential });
+      if (!result.eligible) {
+        setChecked({ ...result, for: credential });
+        throw new ActionRefusedError('NotEligible', 'You do not meet this study\'s criteria at the chain\'s current time (see above)');
+      }
+      const { bundle, timings } = await proveInBrowser(
+        {
+          credential,
+          secret: identity.secret.toString(),
+          criteria,
+          studyId: study.id,
+          recipient: account.address,
+          issuerLeaves: leaves.map(String),
+          time,
+        },
+        { wasm: artifacts.wasm, zkey: artifacts.zkey },
+        (progress) => setRun({ phase: 'proving', progress }),
+      );
+      setRun({ phase: 'pending', hash: null, timings });
+      if (config.chainId === LOCAL_CHAIN_ID) await fundOnLocalChain(client, account.address);
+      const wallet = createWalletClient({ account, chain: chainFor(config.chainId, config.rpcUrl), transport: http(config.rpcUrl, { retryCount: 1 }) });
+      // The hash is shown as soon as the transaction is sent, before the receipt.
+      const reporting = {
+        ...wallet,
+        writeContract: async (args: Parameters<typeof wallet.writeContract>[0]) => {
+          hash = await wallet.writeContract(args);
+          setRun({ phase: 'pending', hash, timings });
+          return hash;
+        },
+      } as typeof wallet;
+      const receipt = await enroll({ wallet: reporting, client, contracts }, studyId, bundle);
+      setRun({ phase: 'confirmed', hash: receipt.hash, blockNumber: receipt.blockNumber, timings });
+      await queryClient.invalidateQueries({ queryKey: ['enrolled', study.id] });
+    } catch (err) {
+      const errorName = err instanceof ActionRefusedError ? err.errorName : undefined;
+      const problem = isAlreadyEnrolledError(errorName) ? ALREADY_ENROLLED_WORDS : err instanceof Error && 'code' in err && !(err instanceof ActionRefusedError) ? err.message : describeError(err, { rpcUrl: config.rpcUrl, stage: 'transaction' });
+      setRun({ phase: 'failed', problem, ...(hash ? { hash } : {}) });
+      if (isAlreadyEnrolledError(errorName)) await queryClient.invalidateQueries({ queryKey: ['enrolled', study.id] });
+    }
+  };
+
+  return (
+    <article className="panel" aria-labelledby={`${ids}-title`} data-testid="study" data-study-id={study.id}>
+      <div className="panel-header">
+        <h3 id={`${ids}-title`}>{title}</h3>
+        <span className={enrolled.data ? 'badge badge--ok' : 'badge'} data-testid="enrolment-status">
+          {enrolled.data ? 'Enrolled' : enrolled.isPending ? 'Checking…' : enrolled.error ? 'Enrolment unknown' : 'Not enrolled'}
+        </span>
+      </div>
+      {study.metadata?.summary ? <p>{study.metadata.summary}</p> : null}
+      <p className="muted">
+        Study #{study.id} · {study.participantCount} {study.participantCount === 1 ? 'participant' : 'participants'} so far
+      </p>
+      {study.criteriaInWords.length > 0 ? (
+        <>
+          <h4>Who can join</h4>
+          <ul data-testid="study-criteria">
+            {study.criteriaInWords.map((c) => (
+              <li key={c.criterion}>{c.text}</li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+      {study.problem ? (
+        <p className="error" role="alert" data-testid="study-problem">
+          {study.problem}
+        </p>
+      ) : null}
+      {enrolled.data ? (
+        <p data-testid="enrolled-note">
+          You are enrolled in this study from address <code title={account.address}>{shortHash(account.address)}</code>.
+        </p>
+      ) : null}
+      {enrolled.error ? (
+        <p className="error" role="alert">
+          Whether you are enrolled cannot be read: {describeError(enrolled.error, { rpcUrl: config.rpcUrl, stage: 'reading' })}
+        </p>
+      ) : null}
+
+      {criteria && !study.problem ? (
+        <>
+          <div className="button-row">
+            <button type="button" className="button" disabled={!credential || checking || busy || enrolled.data === true} onClick={() => void runCheck()}>
+              {checking ? 'Checking…' : 'Check eligibility'}
+            </button>
+          </div>
+          <div data-testid="eligibility-result" aria-live="polite">
+            {check?.eligible ? (
+              <p className="notice" data-testid="eligible">
+                You meet every criterion of this study. Nothing has been sent: this was checked in this browser.
+              </p>
+            ) : null}
+            {check && !check.eligible ? (
+              <>
+                <p className="error">You do not meet this study&apos;s criteria (checked in this browser, nothing was sent):</p>
+                <ul data-testid="eligibility-failures">
+                  {check.failures.map((f) => (
+                    <li key={`${f.criterion}:${f.message}`} data-criterion={f.criterion}>
+                      {f.message}
+                    </li>
+                  ))}
+                </ul>
+              </>
+            ) : null}
+          </div>
+          <label className="consent">
+            <input type="checkbox" checked={consent} disabled={busy} onChange={(e) => setConsent(e.target.checked)} /> I agree to take part in
+            &ldquo;{title}&rdquo; and to enrol with a zero-knowledge proof from an address made for this study
+          </label>
+          <div className="button-row">
+            <button
+              type="button"
+              className="button button--primary"
+              disabled={blocker !== null || busy}
+              aria-describedby={blocker ? `${ids}-blocker` : undefined}
+              onClick={() => void proveAndEnrol()}
+            >
+              Prove and enrol
+            </button>
+          </div>
+          {blocker && !busy ? (
+            <p id={`${ids}-blocker`} className="muted" data-testid="enrol-blocker">
+              {blocker}
+            </p>
+          ) : null}
+        </>
+      ) : null}
+      <EnrolStatus run={run} />
+    </article>
+  );
+}
+
+function EnrolStatus({ run }: { run: EnrolPhase }) {
+  if (run.phase === 'idle') return null;
+  const timings = run.phase === 'pending' || run.phase === 'confirmed' ? run.timings : null;
+  return (
+    <div className="tx-status" data-testid="enrol-status" data-phase={run.phase}>
+      {run.phase === 'proving' ? (
+        <>
+          <progress max={1} value={progressFraction(run.progress)} aria-label="Proof progress" />
+          <p role="status" aria-live="polite" data-testid="proof-stage" data-stage={run.progress.stage}>
+            {describeProgress(run.progress)}
+          </p>
+        </>
+      ) : null}
+      {run.phase === 'preparing' ? <p role="status">Reading the accredited issuers and the chain&apos;s time…</p> : null}
+      {timings ? (
+        <p data-testid="proof-timings" data-prove-ms={timings.proveMs} data-total-ms={timings.totalMs} data-artifacts-ms={timings.artifactsMs} data-source={timings.source}>
+          Proof made in this browser in {(timings.totalMs / 1000).toFixed(1)} s
+          {timings.source === 'network' ? ` (${(timings.artifactsMs / 1000).toFixed(1)} s of it loading the proving files)` : ''}.
+        </p>
+      ) : null}
+      {run.phase === 'pending' ? (
+        <p role="status" aria-live="polite">
+          Enrolling: {run.hash ? <>transaction <code title={run.hash}>{shortHash(run.hash)}</code> sent, waiting for the chain…</> : 'sending the transaction…'}
+        </p>
+      ) : null}
+      {run.phase === 'confirmed' ? (
+        <p role="status" data-testid="enrol-confirmed">
+          Enrolled: confirmed in block {run.blockNumber.toString()} · <code title={run.hash} data-testid="enrol-hash">{run.hash}</code>
+        </p>
+      ) : null}
+      {run.phase === 'failed' ? (
+        <p role="alert" className="error" data-testid="enrol-problem">
+          {run.problem}
+          {run.hash ? (
+            <>
+              {' '}
+              (transaction <code title={run.hash}>{shortHash(run.hash)}</code>)
+            </>
+          ) : null}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+export function ErrorBoundary() {
+  return (
+    <div className="page">
+      <h1>Studies</h1>
+      <p role="alert" className="error">
+        This page could not be shown. Reload it; if this keeps happening, check that Consentry is running (npm start).
+      </p>
+    </div>
+  );
+}
