@@ -3,24 +3,48 @@
  * gives each a synthetic medical history in their encrypted records (idempotent: a second run
  * stores nothing new). The anchor worker anchors them within seconds. It also registers the Access
  * Simulator's organisations (clinic, emergency provider, insurer) and has the local accreditor
- * accredit them, so /simulator starts ready.
+ * accredit them, so /simulator starts ready, and creates one research study (type 2 diabetes,
+ * aged 18–90, HbA1c ≥ 6.5 %) that a demo patient meets, for /eligibility.
  */
-import { createWalletClient, http } from 'viem';
+import { createWalletClient, http, type PublicClient } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
-import { patientRegistryAbi } from '@consentry/sdk/abi/generated';
-import { ANVIL_MNEMONIC, prepareOrganizations, SIMULATOR_ACCOUNTS, SIMULATOR_ORGANIZATIONS } from '@consentry/sdk/access/simulator';
+import { patientRegistryAbi, studyRegistryAbi } from '@consentry/sdk/abi/generated';
+import { ANVIL_MNEMONIC, fundOnLocalChain, prepareOrganizations, SIMULATOR_ACCOUNTS, SIMULATOR_ORGANIZATIONS } from '@consentry/sdk/access/simulator';
 import { chainFor, publicClientFor, walletClientFor } from '@consentry/sdk/clients';
 import { deriveEncryptionKeyPair, keyDerivationTypedData, keyFingerprint } from '@consentry/sdk/keys';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
 import { blobStoreFromEnv } from '@consentry/sdk/blobs/from-env';
 import type { FhirResource } from '@consentry/sdk/records/fhir-types';
 import { synthesizeBundles } from '@consentry/sdk/synth/generate';
+import { deriveAttributes } from '@consentry/sdk/zk/attributes';
+import { createStudy, readStudy } from '@consentry/sdk/zk/chain';
+import { checkEligibility } from '@consentry/sdk/zk/eligibility';
+import { compileCriteria } from '@consentry/sdk/zk/layout';
+import { describeCriteria, putStudyMetadata, type StudyMetadata } from '@consentry/sdk/zk/study-metadata';
 import { RecordsService } from '../workers/src/records/service.ts';
 import { Vault, vaultOptionsFor } from '../workers/src/records/vault.ts';
 import type { Stack } from './stack.ts';
 
 /** Demo patients: anvil accounts 7..9, leaving 1..6 free to sign up by hand in the app. */
 const DEMO_ACCOUNTS = ANVIL_ACCOUNTS.slice(7, 10);
+/** Each demo patient's synthetic history (the same every run: the seed fixes it). */
+export const demoHistory = (i: number): FhirResource[] => synthesizeBundles({ patients: 1, seed: `demo/${i}` })[0]!.entry.map((e) => e.resource as FhirResource);
+
+/** The demo study's researcher: development account 10 (the simulator uses 11–13). */
+export const DEMO_RESEARCHER_INDEX = 10;
+
+/**
+ * The demo study. Synthetic demo patient 1 (development account 8: type 2 diabetes E11.9, HbA1c
+ * 6.9 %, born 1957) meets it; demo patient 0 (account 7: no diabetes) does not.
+ */
+export const DEMO_STUDY: StudyMetadata = {
+  version: 1,
+  title: 'Glucose control in adults with type 2 diabetes',
+  summary:
+    'A demonstration study (synthetic, nobody is treated): adults with type 2 diabetes whose latest HbA1c is at least 6.5 %. ' +
+    'You prove that you qualify without telling the study who you are, your age or your values.',
+  criteria: { version: 1, age: { min: 18, max: 90 }, hba1c: { min: 6.5 }, conditions: { anyOf: ['E11.*'] }, credentialMaxAgeDays: 365 },
+};
 
 export async function seedDemo(stack: Stack, log: (l: string) => void): Promise<void> {
   if (stack.config.CHAIN_ID !== 31337) {
@@ -35,7 +59,7 @@ export async function seedDemo(stack: Stack, log: (l: string) => void): Promise<
     for (const [i, { privateKey, address }] of DEMO_ACCOUNTS.entries()) {
       const wallet = walletClientFor(stack.rpcUrl, stack.config.CHAIN_ID, privateKey);
       const keys = deriveEncryptionKeyPair(await wallet.signTypedData(keyDerivationTypedData(stack.config.CHAIN_ID)));
-      const history = synthesizeBundles({ patients: 1, seed: `demo/${i}` })[0]!.entry.map((e) => e.resource as FhirResource);
+      const history = demoHistory(i);
       const result = await new RecordsService({ vault, blobs, patient: address, keys }).importResources(history);
       log(`demo: ${address} has ${history.length} synthetic records (${result.stored} new)`);
     }
@@ -57,6 +81,48 @@ export async function seedDemo(stack: Stack, log: (l: string) => void): Promise<
     log(`demo: registered patient ${address} (key ${keyFingerprint(publicKey)})`);
   }
   await seedSimulator(stack, log);
+  await seedStudy(stack, log);
+}
+
+/**
+ * Creates a study with `metadata` unless one with the same description exists (idempotent), after
+ * storing the description in the blob store under its hash; says which demo patients meet it (their
+ * attributes derived from their synthetic histories, checked as the page checks them).
+ */
+export async function seedStudy(stack: Stack, log: (l: string) => void, metadata: StudyMetadata = DEMO_STUDY): Promise<{ studyId: bigint; created: boolean }> {
+  const c = stack.deployment.contracts;
+  if (!c.StudyRegistry || !c.IssuerRegistry || !c.EligibilityVerifier) throw new Error('This deployment has no study contracts (StudyRegistry); restart with npm start to deploy them');
+  const client = publicClientFor(stack.rpcUrl, stack.config.CHAIN_ID) as PublicClient;
+  const contracts = { StudyRegistry: c.StudyRegistry.address, IssuerRegistry: c.IssuerRegistry.address, EligibilityVerifier: c.EligibilityVerifier.address };
+  const blobs = await blobStoreFromEnv({ ...stack.env, DATA_DIR: stack.config.DATA_DIR });
+  const { metadataHash } = await putStudyMetadata(blobs, metadata);
+  const { criteriaHash } = compileCriteria(metadata.criteria);
+  const count = await client.readContract({ address: contracts.StudyRegistry, abi: studyRegistryAbi, functionName: 'studyCount' });
+  let studyId: bigint | undefined;
+  for (let id = 1n; id <= count && studyId === undefined; id++) {
+    const s = await readStudy(client, contracts, id);
+    if (s?.metadataHash.toLowerCase() === metadataHash.toLowerCase() && s.criteriaHash === criteriaHash) studyId = id;
+  }
+  const created = studyId === undefined;
+  if (studyId === undefined) {
+    const researcher = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: DEMO_RESEARCHER_INDEX });
+    await fundOnLocalChain(client, researcher.address);
+    const wallet = createWalletClient({ account: researcher, chain: chainFor(stack.config.CHAIN_ID, stack.rpcUrl), transport: http(stack.rpcUrl) });
+    const result = await createStudy({ wallet, client, contracts }, { metadataHash, criteriaHash });
+    studyId = result.studyId;
+    log(`demo: created study #${studyId} (tx ${result.hash})`);
+  }
+  const now = Math.floor(Date.now() / 1000);
+  const meets = DEMO_ACCOUNTS.flatMap((a, i) => {
+    try {
+      return checkEligibility(deriveAttributes(demoHistory(i), { now: new Date(now * 1000) }), metadata.criteria, { time: now }).eligible ? [`development account ${7 + i} (${a.address})`] : [];
+    } catch {
+      return [];
+    }
+  });
+  log(`demo: study #${studyId} "${metadata.title}": ${describeCriteria(metadata.criteria).map((x) => x.text).join('; ')}`);
+  log(`demo: study #${studyId} is met by ${meets.length > 0 ? meets.join(', ') : 'none of the demo patients'}; open /eligibility to prove and enrol`);
+  return { studyId, created };
 }
 
 /** The simulator's organisations, registered and accredited (idempotent; local chain only). */
