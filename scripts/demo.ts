@@ -53,19 +53,7 @@ export async function seedDemo(stack: Stack, log: (l: string) => void): Promise<
   }
   const client = publicClientFor(stack.rpcUrl, stack.config.CHAIN_ID);
   const registry = stack.deployment.contracts.PatientRegistry.address;
-  const vault = await Vault.open(vaultOptionsFor(stack.config, stack.env));
-  const blobs = await blobStoreFromEnv({ ...stack.env, DATA_DIR: stack.config.DATA_DIR });
-  try {
-    for (const [i, { privateKey, address }] of DEMO_ACCOUNTS.entries()) {
-      const wallet = walletClientFor(stack.rpcUrl, stack.config.CHAIN_ID, privateKey);
-      const keys = deriveEncryptionKeyPair(await wallet.signTypedData(keyDerivationTypedData(stack.config.CHAIN_ID)));
-      const history = demoHistory(i);
-      const result = await new RecordsService({ vault, blobs, patient: address, keys }).importResources(history);
-      log(`demo: ${address} has ${history.length} synthetic records (${result.stored} new)`);
-    }
-  } finally {
-    await vault.close();
-  }
+  await seedDemoRecords(stack, log);
   for (const { privateKey, address } of DEMO_ACCOUNTS) {
     const already = await client.readContract({ address: registry, abi: patientRegistryAbi, functionName: 'isRegistered', args: [address] });
     if (already) {
@@ -81,7 +69,29 @@ export async function seedDemo(stack: Stack, log: (l: string) => void): Promise<
     log(`demo: registered patient ${address} (key ${keyFingerprint(publicKey)})`);
   }
   await seedSimulator(stack, log);
-  await seedStudy(stack, log);
+  if (stack.deployment.contracts.StudyRegistry) await seedStudy(stack, log);
+  else log('demo: this deployment has no study contracts; no study is created');
+}
+
+/**
+ * Gives demo patients `which` (0..2: development accounts 7..9) their synthetic histories in their
+ * encrypted records, as the web app's import would (idempotent).
+ */
+export async function seedDemoRecords(stack: Stack, log: (l: string) => void, which: readonly number[] = [0, 1, 2]): Promise<void> {
+  const vault = await Vault.open(vaultOptionsFor(stack.config, stack.env));
+  const blobs = await blobStoreFromEnv({ ...stack.env, DATA_DIR: stack.config.DATA_DIR });
+  try {
+    for (const i of which) {
+      const { privateKey, address } = DEMO_ACCOUNTS[i]!;
+      const wallet = walletClientFor(stack.rpcUrl, stack.config.CHAIN_ID, privateKey);
+      const keys = deriveEncryptionKeyPair(await wallet.signTypedData(keyDerivationTypedData(stack.config.CHAIN_ID)));
+      const history = demoHistory(i);
+      const result = await new RecordsService({ vault, blobs, patient: address, keys }).importResources(history);
+      log(`demo: ${address} has ${history.length} synthetic records (${result.stored} new)`);
+    }
+  } finally {
+    await vault.close();
+  }
 }
 
 /**
