@@ -1,0 +1,213 @@
+/**
+ * Zero-knowledge eligibility in Chromium against the whole running stack (anvil, contracts, the
+ * credential issuer, web), with the demo study (type 2 diabetes E11.*, aged 18–90, HbA1c ≥ 6.5 %):
+ *   the eligible patient (development account 8, synthetic: E11.9, HbA1c 6.9 %) decrypts her records
+ *   in the browser and sends them to the issuer directly (the web server sees no plaintext), gets a
+ *   credential, checks locally, consents, proves IN THE BROWSER (worker, progress shown) and enrols
+ *   from her per-study address; the chain says that address is enrolled and it is not her wallet;
+ *   after a reload the study shows enrolled and enrolling again is refused in words, and the chain
+ *   refuses the same proof again (already enrolled) and from another address (front-running);
+ *   the ineligible patient (account 7, no diabetes) is told which criterion fails and cannot prove.
+ * Needs the proving files (`npm run circuits:setup`) and the built web app.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { decodeFunctionData, type Hex, type PublicClient } from 'viem';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { studyRegistryAbi } from '@consentry/sdk/abi/generated';
+import { ActionRefusedError } from '@consentry/sdk/access/actions';
+import { fundOnLocalChain } from '@consentry/sdk/access/simulator';
+import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
+import { deriveEncryptionKeyPair, keyDerivationTypedData } from '@consentry/sdk/keys';
+import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
+import { enroll, isEnrolled, type EnrollmentProof, type ZkContracts } from '@consentry/sdk/zk/chain';
+import { nodeArtifacts } from '@consentry/sdk/zk/artifacts.node';
+import { identitySecretFromSeed, nullifierFor } from '@consentry/sdk/zk/identity';
+import { identitySeedFromEncryptionKey, studyAccount, studyAccountKey } from '@consentry/sdk/zk/study-account';
+import { seedDemoRecords, seedStudy } from '../scripts/demo.ts';
+import type { Stack } from '../scripts/stack.ts';
+import { DESKTOP, gotoHydrated, launchChromium } from './support/browser.ts';
+import { E2E_CHAIN_ID, startE2eStack } from './support/stack.ts';
+
+const ELIGIBLE = 8; // demo patient 1
+const INELIGIBLE = 7; // demo patient 0
+let stack: Stack;
+let browser: Browser;
+let workDir: string;
+let studyId: bigint;
+let contracts: ZkContracts;
+let client: PublicClient;
+const shotsDir = mkdtempSync(join(tmpdir(), 'consentry-e2e-shots-'));
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  nodeArtifacts(); // fails now, in words, if `npm run circuits:setup` has not been run
+  ({ stack, workDir } = await startE2eStack());
+  const c = stack.deployment.contracts;
+  contracts = { IssuerRegistry: c.IssuerRegistry!.address, StudyRegistry: c.StudyRegistry!.address, EligibilityVerifier: c.EligibilityVerifier!.address };
+  client = publicClientFor(stack.rpcUrl, E2E_CHAIN_ID) as PublicClient;
+  [browser] = await Promise.all([launchChromium(), seedDemoRecords(stack, () => {}, [0, 1])]);
+  ({ studyId } = await seedStudy(stack, () => {}));
+}, 240_000);
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  await stack?.stop();
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+async function open(name: string): Promise<Page> {
+  const context = await browser.newContext(DESKTOP);
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error(`[${name}] ${e.message}`));
+  return page;
+}
+
+async function signIn(page: Page, index: number): Promise<void> {
+  await gotoHydrated(page, `${stack.webUrl}/eligibility`);
+  await page.getByLabel('Account', { exact: true }).selectOption(`dev-account-${index}`);
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await page.getByTestId('wallet-connected').waitFor({ timeout: 15_000 });
+  await page.getByRole('button', { name: 'Open my eligibility' }).click();
+  await page.getByTestId('credential-panel').waitFor({ timeout: 30_000 });
+}
+
+async function getCredential(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Get a credential' }).click();
+  await expect.poll(() => page.getByTestId('credential-panel').getAttribute('data-state'), { timeout: 30_000 }).toBe('held');
+}
+
+/** On failure, a screenshot is saved and named in the error. */
+async function step<T>(page: Page, name: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const file = join(shotsDir, `eligibility-${name}.png`.replace(/[^a-z0-9.-]+/gi, '-'));
+    const saved = await page.screenshot({ path: file, fullPage: true }).then(() => true, () => false);
+    if (err instanceof Error) err.message += `\n  step: ${name}\n  screenshot: ${saved ? file : '(none)'}`;
+    throw err;
+  }
+}
+
+/** The patient's zk secret, derived in Node as her browser derives it: wallet signature → key → identity. */
+async function secretOf(index: number): Promise<bigint> {
+  const wallet = walletClientFor(stack.rpcUrl, E2E_CHAIN_ID, ANVIL_ACCOUNTS[index]!.privateKey);
+  const keys = deriveEncryptionKeyPair(await wallet.signTypedData(keyDerivationTypedData(E2E_CHAIN_ID)));
+  return identitySecretFromSeed(identitySeedFromEncryptionKey(keys.secretKey));
+}
+
+describe('eligibility in the browser', () => {
+  it('an eligible patient gets a credential, checks, proves in the browser and enrols once; the chain agrees and refuses again in words', async () => {
+    const page = await open('eligible');
+    const webOrigin = new URL(stack.webUrl).origin;
+    const issuerUrl = stack.env.ISSUER_URL!;
+    const sent: Array<{ url: string; body: string }> = [];
+    page.on('request', (r) => sent.push({ url: r.url(), body: r.postData() ?? '' }));
+    const stages = new Set<string>();
+
+    await step(page, 'credential', async () => {
+      await signIn(page, ELIGIBLE);
+      expect(await page.getByTestId('credential-none').textContent()).toBe('You have no credential in this browser yet.');
+      await getCredential(page);
+      const attributes = await page.getByTestId('credential-attributes').textContent();
+      expect(attributes).toContain('E11.9');
+      expect(attributes).toContain('HbA1c 6.9 %');
+      expect(attributes).toContain('1957-06-25');
+      // The records went to the issuer, from this browser; the web server got no plaintext.
+      expect(sent.filter((r) => r.url === `${issuerUrl}/credentials`)).toHaveLength(1);
+      expect(sent.filter((r) => r.url.startsWith(webOrigin) && /E11\.9|4548-4|1957-06-25/.test(r.body))).toEqual([]);
+    });
+
+    const card = page.locator(`[data-testid="study"][data-study-id="${studyId}"]`);
+    const enrolButton = card.getByRole('button', { name: 'Prove and enrol' });
+
+    await step(page, 'check', async () => {
+      expect(await card.getByTestId('study-criteria').textContent()).toBe('Aged 18 to 90HbA1c at least 6.5 %Diagnosed with E11 (any code starting E11)Credential issued in the last 365 days');
+      expect(await card.getByTestId('enrol-blocker').textContent()).toBe('Check your eligibility first');
+      await card.getByRole('button', { name: 'Check eligibility' }).click();
+      await card.getByTestId('eligible').waitFor();
+      expect(await card.getByTestId('enrol-blocker').textContent()).toBe('Give your consent first');
+      expect(await enrolButton.isDisabled()).toBe(true);
+    });
+
+    await step(page, 'prove and enrol', async () => {
+      await card.getByLabel(/I agree to take part in/).check();
+      await enrolButton.click();
+      const started = Date.now();
+      // Watch the stages go by while the worker proves.
+      while (Date.now() - started < 100_000) {
+        const phase = await card.getByTestId('enrol-status').getAttribute('data-phase').catch(() => null);
+        const stage = await card.getByTestId('proof-stage').getAttribute('data-stage', { timeout: 50 }).catch(() => null);
+        if (stage) stages.add(stage);
+        if (phase === 'confirmed' || phase === 'failed') break;
+        await page.waitForTimeout(50);
+      }
+      const problem = await card.getByTestId('enrol-problem').textContent({ timeout: 10 }).catch(() => null);
+      expect(problem).toBeNull();
+      expect(await card.getByTestId('enrol-status').getAttribute('data-phase')).toBe('confirmed');
+      expect([...stages]).toEqual(expect.arrayContaining(['artifacts', 'proving']));
+      expect(await card.getByTestId('proof-timings').getAttribute('data-source')).toBe('network');
+    });
+
+    const hash = (await card.getByTestId('enrol-hash').textContent()) as Hex;
+    const secret = await secretOf(ELIGIBLE);
+    const participant = studyAccount(secret, studyId).address;
+
+    await step(page, 'the chain', async () => {
+      expect(await isEnrolled(client, contracts, studyId, participant)).toBe(true);
+      expect(participant).not.toBe(ANVIL_ACCOUNTS[ELIGIBLE]!.address);
+      expect(await isEnrolled(client, contracts, studyId, ANVIL_ACCOUNTS[ELIGIBLE]!.address)).toBe(false);
+      const receipt = await client.getTransactionReceipt({ hash });
+      expect(receipt.status).toBe('success');
+      expect(receipt.from).toBe(participant.toLowerCase());
+    });
+
+    await step(page, 'reload shows enrolled and refuses again', async () => {
+      await page.reload();
+      await page.waitForSelector('html[data-hydrated="true"]');
+      await page.getByRole('button', { name: 'Open my eligibility' }).click();
+      await expect.poll(() => card.getByTestId('enrolment-status').textContent(), { timeout: 15_000 }).toBe('Enrolled');
+      // The credential was kept (sealed) in this browser.
+      expect(await page.getByTestId('credential-panel').getAttribute('data-state')).toBe('held');
+      expect(await card.getByTestId('enrol-blocker').textContent()).toBe('You are already enrolled in this study');
+      expect(await enrolButton.isDisabled()).toBe(true);
+    });
+
+    await step(page, 'the chain refuses the same proof again, and from another address', async () => {
+      const tx = await client.getTransaction({ hash });
+      const { args } = decodeFunctionData({ abi: studyRegistryAbi, data: tx.input });
+      const p = args[1] as { issuersRoot: bigint; criteriaHash: bigint; time: bigint; nullifier: bigint; proof: readonly bigint[] };
+      expect(p.nullifier).toBe(nullifierFor(secret, studyId));
+      const bundle: EnrollmentProof = { ...p, studyId, recipient: participant };
+      const again = walletClientFor(stack.rpcUrl, E2E_CHAIN_ID, studyAccountKey(secret, studyId));
+      const replay = enroll({ wallet: again, client, contracts }, studyId, bundle);
+      await expect(replay).rejects.toBeInstanceOf(ActionRefusedError);
+      await expect(replay).rejects.toThrow(/already enrolled/);
+      const thief = walletClientFor(stack.rpcUrl, E2E_CHAIN_ID, ANVIL_ACCOUNTS[5]!.privateKey);
+      await fundOnLocalChain(client, thief.account.address);
+      await expect(enroll({ wallet: thief, client, contracts }, studyId, bundle)).rejects.toThrow(/The proof does not verify|already enrolled/);
+    });
+  });
+
+  it('an ineligible patient is told which criterion fails and cannot prove', async () => {
+    const page = await open('ineligible');
+    await step(page, 'ineligible', async () => {
+      await signIn(page, INELIGIBLE);
+      await getCredential(page);
+      const card = page.locator(`[data-testid="study"][data-study-id="${studyId}"]`);
+      await card.getByRole('button', { name: 'Check eligibility' }).click();
+      const failures = card.getByTestId('eligibility-failures').locator('li');
+      await failures.first().waitFor();
+      expect(await failures.evaluateAll((lis) => lis.map((li) => li.getAttribute('data-criterion')))).toEqual(['conditions.anyOf']);
+      expect(await failures.first().textContent()).toMatch(/E11/);
+      await card.getByLabel(/I agree to take part in/).check();
+      expect(await card.getByRole('button', { name: 'Prove and enrol' }).isDisabled()).toBe(true);
+      expect(await card.getByTestId('enrol-blocker').textContent()).toBe("You do not meet this study's criteria (see above), so no proof can be made");
+      expect(await card.getByTestId('enrolment-status').textContent()).toBe('Not enrolled');
+    });
+  });
+});
