@@ -1,12 +1,18 @@
 // checkEligibility: each criterion's failure in words, and the equivalence "eligible here ⇔ the
 // circuit's constraints hold" on synthetic patients × fixed and random criteria × proof times. The
 // reference below is the circuit's constraint list (decision 018) written out over the encoded
-// attributes and compiled criteria, independently of eligibility.ts.
+// attributes and compiled criteria, independently of eligibility.ts; and against the circuit itself:
+// a witness exists exactly when checkEligibility says eligible (circuits/build, npm run circuits:setup).
+import * as snarkjs from 'snarkjs';
 import { describe, expect, it } from 'vitest';
 import { synthesizeBundles } from '../synth/generate.ts';
+import { nodeArtifacts } from './artifacts.node.ts';
 import { deriveAttributes } from './attributes.ts';
+import { issuerKeyFromSecret, issuerLeaf, signCredential } from './credential.ts';
 import { checkEligibility } from './eligibility.ts';
+import { identityCommitment, identitySecretFromSeed } from './identity.ts';
 import { compileCriteria, CriteriaError, encodeAttributes, SECONDS_1900_TO_1970, YEAR_SECONDS } from './layout.ts';
+import { eligibilityInput } from './prove.ts';
 import { MEASURES, MEASURE_NAMES, SEXES, SMOKER_STATUSES, type Attributes, type Criteria } from './types.ts';
 
 const DAY = 86_400;
@@ -217,5 +223,39 @@ describe('checkEligibility ⇔ the circuit\'s constraints', () => {
         expect(checkEligibility(m, criteria, { time: TIME }).eligible).toBe(circuitAccepts(encodeAttributes(m), compileCriteria(criteria).values, TIME));
       }
     }
+  });
+});
+
+describe('checkEligibility ⇔ a witness of the real circuit', () => {
+  it('12 signed credentials (eligible and not, by each kind of criterion and by the credential\'s times): a witness exists exactly when eligible', async () => {
+    const { wasm } = nodeArtifacts();
+    const issuer = issuerKeyFromSecret(new TextEncoder().encode('eligibility-witness-test-issuer'));
+    const secret = identitySecretFromSeed(new TextEncoder().encode('eligibility-witness-test-patient'));
+    const patients = synthesizeBundles({ patients: 40, seed: 'zk-witness' }).map((b) => deriveAttributes(b.entry.map((e) => e.resource), { now: new Date(TIME * 1000) }));
+    const fresh = { issuedAt: TIME - 10 * DAY, expiresAt: TIME + 355 * DAY };
+    // Eligible and ineligible patients for several fixed criteria, then the credential's own times.
+    const cases: Array<{ a: Attributes; criteria: Criteria; times: { issuedAt: number; expiresAt: number } }> = [];
+    for (const criteria of [FIXED[0]!, FIXED[1]!, FIXED[2]!, FIXED[3]!, FIXED[5]!]) {
+      const yes = patients.find((a) => checkEligibility(a, criteria, { time: TIME, credential: fresh }).eligible);
+      const no = patients.find((a) => !checkEligibility(a, criteria, { time: TIME, credential: fresh }).eligible);
+      if (yes) cases.push({ a: yes, criteria, times: fresh });
+      if (no) cases.push({ a: no, criteria, times: fresh });
+    }
+    const open: Criteria = { version: 1, credentialMaxAgeDays: 30 };
+    cases.push({ a: patients[0]!, criteria: open, times: { issuedAt: TIME - 40 * DAY, expiresAt: TIME + DAY } });
+    cases.push({ a: patients[0]!, criteria: open, times: { issuedAt: TIME - 20 * DAY, expiresAt: TIME } });
+    expect(cases.length).toBe(12);
+
+    const outcomes = { eligible: 0, refused: 0 };
+    for (const { a, criteria, times } of cases) {
+      const credential = signCredential(issuer, { attributes: a, identityCommitment: identityCommitment(secret), ...times });
+      const { signals } = eligibilityInput({ credential, secret, criteria, studyId: 1n, recipient: '0x00000000000000000000000000000000000A11cE', issuerLeaves: [issuerLeaf(issuer.publicKey)], time: TIME });
+      const local = checkEligibility(a, criteria, { time: TIME, credential: times });
+      const witness = await snarkjs.wtns.calculate(signals, wasm, { type: 'mem', data: new Uint8Array(0) }).then(() => true, () => false);
+      expect(witness, JSON.stringify({ criteria, failures: local.failures })).toBe(local.eligible);
+      outcomes[witness ? 'eligible' : 'refused']++;
+    }
+    expect(outcomes.eligible).toBeGreaterThanOrEqual(4);
+    expect(outcomes.refused).toBeGreaterThanOrEqual(6);
   });
 });
