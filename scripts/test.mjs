@@ -2,6 +2,9 @@
 // `npm test`: every suite, in order, then one line "N passed, N failed" summed over all of them.
 //   1. contracts build + ABI generation (a check)
 //   2. forge tests (unit + fuzz)
+//   2b. circuits setup (a check): compiles the eligibility circuit and runs its development trusted
+//      setup into circuits/build (cached: seconds when nothing changed, ~6 min from scratch), so
+//      vitest has the proving files; fails if the committed verifier / verification key are stale
 //   3. typecheck (tsc, strict)
 //   4. subgraph manifest + graph codegen + graph build (a check)
 //   5. vitest: unit and integration tests (real anvil, SQLite, PGlite, and PostgreSQL when
@@ -74,6 +77,7 @@ function vitest(name, args) {
 const built = check('contracts build', 'npm', ['run', 'build:contracts', '--silent']);
 if (built) {
   forge();
+  check('circuits setup', 'npm', ['run', 'circuits:setup', '--silent', '--', '--check']);
   check('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
   check('subgraph build', 'npm', ['run', 'build', '-w', '@consentry/subgraph', '--silent']);
   vitest('vitest', []);

@@ -8,11 +8,11 @@
  * Works in Node and in the browser (see loadEddsa below).
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { poseidon2 } from 'poseidon-lite/poseidon2';
 import { poseidon4 } from 'poseidon-lite/poseidon4';
 import { bytesToHex, hexToBytes, isHex, type Hex } from 'viem';
 import { z } from 'zod';
 import { ConsentryError } from '../errors.ts';
+import { issuerLeaf } from './issuers-tree.ts';
 import { attributesHash, attributesSchema, encodeAttributes, FIELD, UNBOUNDED } from './layout.ts';
 import type { Attributes } from './types.ts';
 
@@ -30,6 +30,9 @@ async function loadEddsa(): Promise<Eddsa> {
   return import('@zk-kit/eddsa-poseidon');
 }
 const eddsa: Eddsa = await loadEddsa();
+
+/** The issuer's leaf in the issuers tree, Poseidon2(Ax, Ay) (defined beside the tree, which the browser-safe prover uses). */
+export { issuerLeaf };
 
 /** A credential is malformed or its issuer key or times are unusable. */
 export class CredentialError extends ConsentryError {
@@ -74,11 +77,6 @@ export function issuerKeyFromSecret(secret: Uint8Array | Hex): IssuerKey {
   const privateKey = sha256(input);
   const [ax, ay] = eddsa.derivePublicKey(privateKey);
   return { privateKey: bytesToHex(privateKey), publicKey: [BigInt(ax), BigInt(ay)] };
-}
-
-/** The issuer's leaf in the issuers tree: Poseidon2(Ax, Ay). */
-export function issuerLeaf(publicKey: readonly [bigint, bigint]): bigint {
-  return poseidon2([publicKey[0], publicKey[1]]);
 }
 
 const decimal = z.string().regex(/^(0|[1-9][0-9]*)$/, 'must be a decimal integer').refine((s) => !/^[0-9]+$/.test(s) || BigInt(s) < FIELD, 'must be below the field size');

@@ -1,7 +1,7 @@
 /**
  * The accredited issuers as a LeanIMT (@zk-kit/lean-imt, Poseidon2), the same tree IssuerRegistry
  * keeps on chain (@zk-kit/lean-imt.sol with PoseidonT3). A leaf is Poseidon2(Ax, Ay) of an issuer's
- * public key (credential.ts `issuerLeaf`); a removed issuer's leaf is 0.
+ * public key (`issuerLeaf`, re-exported by credential.ts); a removed issuer's leaf is 0.
  *
  * The circuit checks membership with zk-kit's BinaryMerkleRoot(MAX_ISSUER_DEPTH): a LeanIMT proof
  * leaves out the levels where a node has no sibling, so its `depth` is the number of siblings, and
@@ -31,6 +31,11 @@ export interface IssuerMerkleProof {
 }
 
 const hash = (a: bigint, b: bigint) => poseidon2([a, b]);
+
+/** An issuer's leaf: Poseidon2(Ax, Ay) of its Baby Jubjub public key. */
+export function issuerLeaf(publicKey: readonly [bigint, bigint]): bigint {
+  return poseidon2([publicKey[0], publicKey[1]]);
+}
 
 /** The tree of these leaves, inserted in order. */
 export function issuersTree(leaves: readonly bigint[]): LeanIMT<bigint> {
