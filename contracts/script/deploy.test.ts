@@ -4,13 +4,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   accessGrantsAbi,
+  eligibilityVerifierAbi,
+  issuerRegistryAbi,
   organizationRegistryAbi,
   patientRegistryAbi,
   releaseCommitteeAbi,
+  studyRegistryAbi,
 } from '@consentry/sdk/abi/generated';
-import { publicClientFor } from '@consentry/sdk/clients';
+import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
 import { readDeployment } from '@consentry/sdk/deployment';
 import { ANVIL_ACCOUNTS, startAnvil, type AnvilInstance } from '@consentry/sdk/testing/anvil';
+import { issuerKeyFromSecret, issuerLeaf } from '@consentry/sdk/zk/credential';
 import { deployContracts } from './deploy.ts';
 
 describe('deployContracts', () => {
@@ -70,12 +74,62 @@ describe('deployContracts', () => {
     expect(await client.readContract({ address: committee, abi: releaseCommitteeAbi, functionName: 'epoch' })).toBe(0n);
   });
 
-  it('is idempotent: a second run reuses the deployment on the chain (immutables included)', async () => {
+  it('wires the eligibility contracts: PoseidonT3 linked into IssuerRegistry, StudyRegistry a consumer', async () => {
+    const d = readDeployment(31337, dir);
+    const client = publicClientFor(anvil.rpcUrl, 31337);
+    const deployer = ANVIL_ACCOUNTS[0]!.address;
+    const issuers = d.contracts.IssuerRegistry!.address;
+    const verifier = d.contracts.EligibilityVerifier!.address;
+    const studies = d.contracts.StudyRegistry!.address;
+    expect(await client.getCode({ address: issuers })).toContain(d.contracts.PoseidonT3!.address.slice(2).toLowerCase());
+    expect(await client.readContract({ address: verifier, abi: eligibilityVerifierAbi, functionName: 'issuerRegistry' })).toBe(issuers);
+    expect(await client.readContract({ address: verifier, abi: eligibilityVerifierAbi, functionName: 'groth16Verifier' })).toBe(
+      d.contracts.EligibilityGroth16Verifier!.address,
+    );
+    expect(await client.readContract({ address: studies, abi: studyRegistryAbi, functionName: 'eligibilityVerifier' })).toBe(verifier);
+    const consumer = await client.readContract({ address: verifier, abi: eligibilityVerifierAbi, functionName: 'CONSUMER_ROLE' });
+    expect(await client.readContract({ address: verifier, abi: eligibilityVerifierAbi, functionName: 'hasRole', args: [consumer, studies] })).toBe(true);
+    const accreditor = await client.readContract({ address: issuers, abi: issuerRegistryAbi, functionName: 'ISSUER_ACCREDITOR_ROLE' });
+    expect(await client.readContract({ address: issuers, abi: issuerRegistryAbi, functionName: 'hasRole', args: [accreditor, deployer] })).toBe(true);
+
+    // The linked library hashes like the sdk (poseidon-lite): a one-issuer tree's root is its leaf.
+    const key = issuerKeyFromSecret(new TextEncoder().encode('deploy-test-issuer'));
+    const wallet = walletClientFor(anvil.rpcUrl, 31337, privateKey);
+    const hash = await wallet.writeContract({ address: issuers, abi: issuerRegistryAbi, functionName: 'addIssuer', args: [...key.publicKey], gas: 400_000n });
+    expect((await client.waitForTransactionReceipt({ hash })).status).toBe('success');
+    expect(await client.readContract({ address: issuers, abi: issuerRegistryAbi, functionName: 'root' })).toBe(issuerLeaf(key.publicKey));
+  });
+
+  it('is idempotent: a second run reuses the deployment on the chain (immutables and linked libraries included)', async () => {
     const first = readDeployment(31337, dir);
     const again = await deployContracts({ rpcUrl: anvil.rpcUrl, privateKey, chainId: 31337, deploymentsDir: dir });
     expect(again.deployed).toBe(false);
-    expect(again.contracts.PatientRegistry.address).toBe(first.contracts.PatientRegistry.address);
-    expect(again.contracts.AccessGrants!.address).toBe(first.contracts.AccessGrants!.address);
+    expect(again.contracts).toEqual(first.contracts);
+  });
+
+  it('deploys IssuerRegistry, and what names it, again when PoseidonT3 is deployed again, and nothing else', async () => {
+    const first = readDeployment(31337, dir);
+    const file = join(dir, '31337.json');
+    const edited = JSON.parse(readFileSync(file, 'utf8'));
+    edited.contracts.PoseidonT3.address = '0x000000000000000000000000000000000000dEaD';
+    writeFileSync(file, JSON.stringify(edited));
+    const lines: string[] = [];
+    const again = await deployContracts({ rpcUrl: anvil.rpcUrl, privateKey, chainId: 31337, deploymentsDir: dir, log: (l) => lines.push(l) });
+    expect(again.deployed).toBe(true);
+    for (const name of ['PoseidonT3', 'IssuerRegistry', 'EligibilityVerifier', 'StudyRegistry'] as const) {
+      expect(again.contracts[name]!.address).not.toBe(first.contracts[name]!.address);
+    }
+    for (const name of ['PatientRegistry', 'AccessGrants', 'EligibilityGroth16Verifier'] as const) {
+      expect(again.contracts[name]!.address).toBe(first.contracts[name]!.address);
+    }
+    expect(lines).toContain(`IssuerRegistry names PoseidonT3, which was deployed again: deploying it again`);
+    expect(lines.some((l) => l.startsWith('granted StudyRegistry'))).toBe(true);
+    const client = publicClientFor(anvil.rpcUrl, 31337);
+    const verifier = again.contracts.EligibilityVerifier!.address;
+    const consumer = await client.readContract({ address: verifier, abi: eligibilityVerifierAbi, functionName: 'CONSUMER_ROLE' });
+    expect(
+      await client.readContract({ address: verifier, abi: eligibilityVerifierAbi, functionName: 'hasRole', args: [consumer, again.contracts.StudyRegistry!.address] }),
+    ).toBe(true);
   });
 
   it('deploys AccessGrants again when a registry it names is deployed again, and nothing else', async () => {

@@ -2,12 +2,18 @@
  * Deploys Consentry's contracts and writes `deployments/<chainId>.json`.
  * Idempotent: a recorded deployment whose runtime code is on the chain is reused as is;
  * otherwise (a fresh chain, changed code) the contracts are deployed again. Runtime code is compared
- * with its immutables masked out (they hold constructor arguments); a contract whose constructor
- * names another (AccessGrants → PatientRegistry, OrganizationRegistry) is deployed again whenever
- * that one is.
+ * with its immutables masked out (they hold constructor arguments) and its linked libraries filled
+ * in; a contract whose constructor names another (AccessGrants → PatientRegistry,
+ * OrganizationRegistry), or that is linked against a library (IssuerRegistry → PoseidonT3), is
+ * deployed again whenever that one is.
  *
- * Roles: the deployer is the admin of OrganizationRegistry and owner of ReleaseCommittee; on the
- * local chain (31337) it is also an accreditor, so demos and tests can accredit organisations.
+ * Libraries with public functions (PoseidonT3) are deployed like contracts and linked into the
+ * bytecode of those that use them, at the places the artifact's linkReferences name.
+ *
+ * Roles: the deployer is the admin of OrganizationRegistry, IssuerRegistry and EligibilityVerifier
+ * and owner of ReleaseCommittee; on the local chain (31337) it is also an accreditor of organisations
+ * and of credential issuers, so demos and tests can accredit them. StudyRegistry is granted
+ * EligibilityVerifier's CONSUMER_ROLE (checked on every run, granted when missing).
  *
  * CLI: `node --import tsx contracts/script/deploy.ts` (RPC_URL, CHAIN_ID, DEPLOYER_PRIVATE_KEY from the env).
  */
@@ -28,12 +34,19 @@ import {
 } from '@consentry/sdk/deployment';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
 
+type Span = { start: number; length: number };
+/** Where the compiler left a library's address out: source file → library name → byte ranges. */
+type LinkReferences = Record<string, Record<string, Span[]>>;
+
 interface Artifact {
   abi: Abi;
-  bytecode: Hex;
-  deployedBytecode: Hex;
+  /** Creation code; may hold `__$…$__` placeholders where `links` says. */
+  bytecode: string;
+  deployedBytecode: string;
   /** Byte ranges of the runtime code that the constructor fills in (immutables). */
-  immutables: ReadonlyArray<{ start: number; length: number }>;
+  immutables: ReadonlyArray<Span>;
+  links: LinkReferences;
+  deployedLinks: LinkReferences;
 }
 
 function readArtifact(name: string): Artifact {
@@ -41,10 +54,11 @@ function readArtifact(name: string): Artifact {
   try {
     const json = JSON.parse(readFileSync(file, 'utf8')) as {
       abi: Abi;
-      bytecode: { object: Hex };
+      bytecode: { object: string; linkReferences?: LinkReferences };
       deployedBytecode: {
-        object: Hex;
-        immutableReferences?: Record<string, Array<{ start: number; length: number }>>;
+        object: string;
+        linkReferences?: LinkReferences;
+        immutableReferences?: Record<string, Span[]>;
       };
     };
     return {
@@ -52,12 +66,34 @@ function readArtifact(name: string): Artifact {
       bytecode: json.bytecode.object,
       deployedBytecode: json.deployedBytecode.object,
       immutables: Object.values(json.deployedBytecode.immutableReferences ?? {}).flat(),
+      links: json.bytecode.linkReferences ?? {},
+      deployedLinks: json.deployedBytecode.linkReferences ?? {},
     };
   } catch (cause) {
     throw new ConsentryError('ARTIFACT_MISSING', `No build of ${name} at ${file}: run \`npm run build:contracts\``, {
       cause,
     });
   }
+}
+
+/** The libraries an artifact is linked against, by name. */
+const librariesOf = (artifact: Artifact): string[] =>
+  [...new Set(Object.values(artifact.links).flatMap((libs) => Object.keys(libs)))];
+
+/** `code` with every library placeholder replaced by that library's deployed address. */
+export function linkBytecode(code: string, links: LinkReferences, addresses: Readonly<Record<string, Address>>): Hex {
+  let hex = code.startsWith('0x') ? code.slice(2) : code;
+  for (const libs of Object.values(links)) {
+    for (const [library, spans] of Object.entries(libs)) {
+      const address = addresses[library];
+      if (!address) throw new ConsentryError('DEPLOY_FAILED', `The bytecode needs library ${library}, which is not deployed`);
+      for (const { start, length } of spans) {
+        hex = hex.slice(0, start * 2) + address.slice(2).toLowerCase() + hex.slice((start + length) * 2);
+      }
+    }
+  }
+  if (!/^[0-9a-f]*$/i.test(hex)) throw new ConsentryError('DEPLOY_FAILED', 'The bytecode still has unlinked library placeholders');
+  return `0x${hex}`;
 }
 
 export interface DeployOptions {
@@ -81,6 +117,11 @@ export const CONTRACT_NAMES = [
   'OrganizationRegistry',
   'AccessGrants',
   'ReleaseCommittee',
+  'PoseidonT3',
+  'IssuerRegistry',
+  'EligibilityGroth16Verifier',
+  'EligibilityVerifier',
+  'StudyRegistry',
 ] as const satisfies readonly ContractName[];
 
 type Deployed = Partial<Record<ContractName, { address: Address; startBlock: number }>>;
@@ -110,14 +151,74 @@ const CONSTRUCTORS: Partial<
     // owner
     args: ({ deployer }) => [deployer],
   },
+  IssuerRegistry: {
+    dependsOn: [],
+    // admin, issuer accreditor (as OrganizationRegistry: only on the local chain)
+    args: ({ chainId, deployer }) => [deployer, chainId === 31337 ? deployer : zeroAddress],
+  },
+  EligibilityVerifier: {
+    dependsOn: ['EligibilityGroth16Verifier', 'IssuerRegistry'],
+    // Groth16 verifier, issuer registry, admin (grants CONSUMER_ROLE)
+    args: ({ contracts, deployer }) => [
+      contracts.EligibilityGroth16Verifier!.address,
+      contracts.IssuerRegistry!.address,
+      deployer,
+    ],
+  },
+  StudyRegistry: {
+    dependsOn: ['EligibilityVerifier'],
+    args: ({ contracts }) => [contracts.EligibilityVerifier!.address],
+  },
 };
 
+/**
+ * A library with public functions refuses to be called other than by DELEGATECALL: its runtime
+ * code starts with PUSH20 <its own address>, which the artifact leaves as zeros and the creation
+ * code fills in. Those 20 bytes are masked like an immutable.
+ */
+const CALL_PROTECTION = /^0x73[0]{40}3014/i;
+const callProtection = (artifact: Artifact): Span[] =>
+  CALL_PROTECTION.test(artifact.deployedBytecode) ? [{ start: 1, length: 20 }] : [];
+
 /** Runtime code with the immutables' bytes zeroed, as the compiler leaves them in the artifact. */
-function maskImmutables(code: Hex, immutables: Artifact['immutables']): Hex {
+function maskImmutables(code: Hex, immutables: ReadonlyArray<Span>): Hex {
   if (immutables.length === 0) return code;
   const bytes = Buffer.from(code.slice(2), 'hex');
   for (const { start, length } of immutables) bytes.fill(0, start, start + length);
   return `0x${bytes.toString('hex')}`;
+}
+
+/**
+ * StudyRegistry spends nullifiers through EligibilityVerifier.consume, which only CONSUMER_ROLE may
+ * call. Checked on every run rather than only after a fresh deploy, so a reused pair that lost the
+ * role (or never got it, after a failed run) is repaired.
+ */
+async function grantConsumer(
+  client: ReturnType<typeof publicClientFor>,
+  wallet: ReturnType<typeof walletClientFor>,
+  contracts: Deployed,
+  log: (line: string) => void,
+): Promise<void> {
+  const verifier = contracts.EligibilityVerifier?.address;
+  const studies = contracts.StudyRegistry?.address;
+  if (!verifier || !studies) return;
+  const { abi } = readArtifact('EligibilityVerifier');
+  const role = (await client.readContract({ address: verifier, abi, functionName: 'CONSUMER_ROLE' })) as Hex;
+  if (await client.readContract({ address: verifier, abi, functionName: 'hasRole', args: [role, studies] })) return;
+  const hash = await wallet.writeContract({
+    address: verifier,
+    abi,
+    functionName: 'grantRole',
+    args: [role, studies],
+    account: wallet.account,
+    chain: wallet.chain,
+    gas: 100_000n,
+  });
+  const receipt = await client.waitForTransactionReceipt({ hash, timeout: 60_000 });
+  if (receipt.status !== 'success') {
+    throw new ConsentryError('DEPLOY_FAILED', `Granting StudyRegistry the consumer role reverted (transaction ${hash})`);
+  }
+  log(`granted StudyRegistry ${studies} CONSUMER_ROLE on EligibilityVerifier ${verifier}`);
 }
 
 /** Deploys (or reuses) every contract, each on its own; see the file header. */
@@ -139,11 +240,17 @@ export async function deployContracts(opts: DeployOptions): Promise<DeployResult
   for (const name of CONTRACT_NAMES) {
     const artifact = readArtifact(name);
     const ctor = CONSTRUCTORS[name];
+    const libraries = librariesOf(artifact);
+    const missing = libraries.find((l) => !(l in contracts));
+    if (missing) throw new ConsentryError('DEPLOY_FAILED', `${name} is linked against ${missing}, which is not in CONTRACT_NAMES before it`);
+    const libraryAddresses = Object.fromEntries(libraries.map((l) => [l, contracts[l as ContractName]!.address]));
     const recorded = existing?.contracts[name];
     if (recorded) {
-      const movedDependency = ctor?.dependsOn.find((d) => deployedNow.has(d));
+      const movedDependency = [...(ctor?.dependsOn ?? []), ...libraries].find((d) => deployedNow.has(d as ContractName));
       const code = movedDependency ? undefined : await client.getCode({ address: recorded.address });
-      if (code && keccak256(maskImmutables(code, artifact.immutables)) === keccak256(artifact.deployedBytecode)) {
+      const mask = [...artifact.immutables, ...callProtection(artifact)];
+      const expected = linkBytecode(artifact.deployedBytecode, artifact.deployedLinks, libraryAddresses);
+      if (code && keccak256(maskImmutables(code, mask)) === keccak256(expected)) {
         contracts[name] = recorded;
         continue;
       }
@@ -154,7 +261,8 @@ export async function deployContracts(opts: DeployOptions): Promise<DeployResult
       );
     }
     const args = ctor?.args({ chainId, deployer: wallet.account.address, contracts }) ?? [];
-    const hash = await wallet.deployContract({ abi: artifact.abi, bytecode: artifact.bytecode, args });
+    const bytecode = linkBytecode(artifact.bytecode, artifact.links, libraryAddresses);
+    const hash = await wallet.deployContract({ abi: artifact.abi, bytecode, args });
     const receipt = await client.waitForTransactionReceipt({ hash, timeout: 60_000 });
     if (receipt.status !== 'success' || !receipt.contractAddress) {
       throw new ConsentryError('DEPLOY_FAILED', `Deploying ${name} reverted (transaction ${hash})`);
@@ -163,6 +271,7 @@ export async function deployContracts(opts: DeployOptions): Promise<DeployResult
     log(`deployed ${name} at ${contracts[name].address} (block ${receipt.blockNumber})`);
     deployedNow.add(name);
   }
+  await grantConsumer(client, wallet, contracts, log);
   if (deployedNow.size === 0 && existing) {
     log(`reusing the deployment in ${file}`);
     return { ...existing, deployed: false };
