@@ -66,14 +66,14 @@ export interface Issuer {
 export const credentialRequestSchema = z
   .object({
     resources: z
-      .array(z.looseObject({ resourceType: z.string().min(1) }), 'resources must be an array of FHIR resources')
-      .min(1, 'resources is empty: send the patient\'s FHIR resources (at least the Patient)')
+      .array(z.looseObject({ resourceType: z.string('needs a resourceType').min(1, 'needs a resourceType') }, 'must be a FHIR resource (a JSON object with a resourceType)'), 'must be an array of FHIR resources')
+      .min(1, 'is empty: send the patient\'s FHIR resources (at least the Patient)')
       .max(MAX_RESOURCES, `at most ${MAX_RESOURCES} resources in one request`),
     identityCommitment: z
-      .string('identityCommitment must be a decimal string')
-      .regex(/^[1-9][0-9]{0,76}$/, 'identityCommitment must be a decimal number (no sign, no leading zeros, no 0x)')
+      .string('must be a decimal string')
+      .regex(/^[1-9][0-9]{0,76}$/, 'must be a decimal number (no sign, leading zeros or 0x)')
       .transform((s) => BigInt(s))
-      .refine((v) => v < FIELD, 'identityCommitment must be below the BN254 scalar field'),
+      .refine((v) => v < FIELD, 'must be below the BN254 scalar field'),
   })
   .strict();
 
@@ -120,7 +120,7 @@ export function createIssuer(opts: IssuerOptions): Issuer {
       const parsed = credentialRequestSchema.safeParse(body);
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
-        return refuse(400, 'BAD_REQUEST', `${issue.path.join('.') || 'body'}: ${issue.message}`);
+        return refuse(400, 'BAD_REQUEST', `${issue.path.join('.') || 'request'}: ${issue.message}`);
       }
       if (!(await accredited())) {
         return refuse(403, 'NOT_ACCREDITED', `This issuer (leaf ${leaf}) is not in the on-chain issuers tree, so no proof could use its credential; ask an issuer accreditor to add it`);

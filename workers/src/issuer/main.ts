@@ -50,7 +50,8 @@ export async function runIssuer(env: Record<string, string | undefined>, signal:
   });
   const server = await startIssuerServer(issuer, {
     port: config.ISSUER_PORT,
-    onAnswer: (a) => log.info(a, 'answered'),
+    // Health checks (the stack's supervisor) would drown the rest.
+    onAnswer: (a) => (a.path === '/health' ? log.debug(a, 'answered') : log.info(a, 'answered')),
     onError: (err) => log.error({ err: err instanceof Error ? err.message.split('\n')[0] : String(err) }, 'request failed'),
   });
   const accredited = await issuer.info().then((i) => i.accredited, () => null);
