@@ -1,0 +1,214 @@
+// Eligibility on a real chain with real proofs: issuers accredited and read back from events, studies
+// created, an eligible patient enrolling with a Groth16 proof made by the sdk's prover, and each
+// refusal (replay, front-running, wrong criteria, stale issuers root) coming back in words.
+// Six proofs in all (each ~1-2 s on 2 cores).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { keccak256, parseEventLogs, toHex, type Address, type Hex } from 'viem';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployContracts } from '../../../contracts/script/deploy.ts';
+import { ALL_ABIS, ActionRefusedError } from '../access/actions.ts';
+import { publicClientFor, walletClientFor } from '../clients.ts';
+import { ANVIL_ACCOUNTS, startAnvil, type AnvilInstance } from '../testing/anvil.ts';
+import { nodeArtifacts } from './artifacts.node.ts';
+import {
+  addIssuer,
+  checkEnrollment,
+  createStudy,
+  enroll,
+  isEnrolled,
+  isKnownRoot,
+  readIssuerLeaves,
+  readStudy,
+  removeIssuer,
+  type ZkContext,
+  type ZkContracts,
+} from './chain.ts';
+import { issuerKeyFromSecret, issuerLeaf, signCredential, type Credential } from './credential.ts';
+import { identityCommitment, identitySecretFromSeed } from './identity.ts';
+import { compileCriteria } from './layout.ts';
+import { proveEligibility, type EligibilityProofBundle } from './prove.ts';
+import type { Criteria } from './types.ts';
+
+const CHAIN = 31337;
+const DAY = 86_400;
+const enc = (s: string) => new TextEncoder().encode(s);
+type Account = (typeof ANVIL_ACCOUNTS)[number];
+// The deployer (issuer accreditor on the local chain), a researcher, one person's per-study
+// addresses, and someone watching the mempool.
+const [admin, researcher, inStudy1, inStudy2, inStudy1Again, inStudy3, inStudy4, mallory] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => ANVIL_ACCOUNTS[i]!) as Account[] as [
+  Account, Account, Account, Account, Account, Account, Account, Account,
+];
+
+const DIABETES: Criteria = { version: 1, age: { min: 18, max: 75 }, hba1c: { min: 6.5 }, conditions: { anyOf: ['E11.*'], noneOf: ['C*'] }, credentialMaxAgeDays: 180 };
+const NON_SMOKING_WOMEN: Criteria = { version: 1, sex: ['female'], smoker: ['never', 'former'], bmi: { max: 35 }, conditions: { noneOf: ['F*'] } };
+
+let anvil: AnvilInstance;
+let dir: string;
+let contracts: ZkContracts;
+let fromBlock: bigint;
+const issuerA = issuerKeyFromSecret(enc('chain-test-issuer-a'));
+const issuerB = issuerKeyFromSecret(enc('chain-test-issuer-b'));
+const secret = identitySecretFromSeed(enc('chain-test-patient'));
+let credential: Credential;
+const artifacts = nodeArtifacts();
+
+const ctx = (who: Account): ZkContext => ({
+  wallet: walletClientFor(anvil.rpcUrl, CHAIN, who.privateKey),
+  client: publicClientFor(anvil.rpcUrl, CHAIN),
+  contracts,
+});
+const client = () => publicClientFor(anvil.rpcUrl, CHAIN);
+const chainTime = async () => Number((await client().getBlock({ blockTag: 'latest' })).timestamp);
+
+async function prove(studyId: bigint, criteria: Criteria, recipient: Address, issuerLeaves?: bigint[]): Promise<EligibilityProofBundle> {
+  const leaves = issuerLeaves ?? (await readIssuerLeaves(client(), contracts, { fromBlock })).leaves;
+  return proveEligibility({ credential, secret, criteria, studyId, recipient, issuerLeaves: leaves, time: await chainTime(), artifacts });
+}
+
+async function refusal(p: Promise<unknown>): Promise<ActionRefusedError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ActionRefusedError);
+  return err as ActionRefusedError;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'consentry-zk-chain-'));
+  anvil = await startAnvil();
+  const d = await deployContracts({ rpcUrl: anvil.rpcUrl, privateKey: admin.privateKey, chainId: CHAIN, deploymentsDir: dir });
+  contracts = { IssuerRegistry: d.contracts.IssuerRegistry!.address, StudyRegistry: d.contracts.StudyRegistry!.address, EligibilityVerifier: d.contracts.EligibilityVerifier!.address };
+  fromBlock = BigInt(d.startBlock);
+  const now = await chainTime();
+  credential = signCredential(issuerB, {
+    attributes: { birthDate: '1970-06-15', sex: 'female', smoker: 'never', conditions: ['E11.9', 'I10'], measures: { hba1c: 7.4, bmi: 29.3 } },
+    identityCommitment: identityCommitment(secret),
+    issuedAt: now - 30 * DAY,
+    expiresAt: now + 365 * DAY,
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await anvil?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('eligibility on chain (real anvil, real proofs)', () => {
+  const receipts: Record<string, Hex> = {};
+
+  it('accredits issuers and reads the tree back from events, checked against the on-chain root', async () => {
+    const a = await addIssuer(ctx(admin), issuerA.publicKey);
+    const b = await addIssuer(ctx(admin), issuerB.publicKey);
+    expect([a.index, b.index]).toEqual([0, 1]);
+    expect(a.leaf).toBe(issuerLeaf(issuerA.publicKey));
+    const tree = await readIssuerLeaves(client(), contracts, { fromBlock });
+    expect(tree.leaves).toEqual([issuerLeaf(issuerA.publicKey), issuerLeaf(issuerB.publicKey)]);
+    expect(tree.root).toBe(b.root);
+    expect(await isKnownRoot(client(), contracts, b.root)).toBe(true);
+    expect(await isKnownRoot(client(), contracts, a.root)).toBe(true); // superseded seconds ago
+    expect(await isKnownRoot(client(), contracts, 0n)).toBe(false);
+    const gas = (await client().getTransactionReceipt({ hash: b.hash })).gasUsed;
+    expect(gas).toBeLessThan(400_000n); // the sdk's limit for addIssuer
+
+    const again = await refusal(addIssuer(ctx(admin), issuerA.publicKey));
+    expect(again.message).toBe('This issuer is already accredited');
+    const stranger = await refusal(addIssuer(ctx(mallory), issuerKeyFromSecret(enc('chain-test-issuer-x')).publicKey));
+    expect(stranger.message).toBe('This account does not hold the role this needs (issuer accreditor)');
+    const offCurve = await refusal(addIssuer(ctx(admin), [issuerA.publicKey[0], issuerA.publicKey[1] + 1n]));
+    expect(offCurve.message).toMatch(/not on the Baby Jubjub curve/);
+  });
+
+  it('creates studies with their criteria hashes', async () => {
+    for (const criteria of [DIABETES, NON_SMOKING_WOMEN, DIABETES, NON_SMOKING_WOMEN]) {
+      await createStudy(ctx(researcher), { metadataHash: keccak256(toHex(JSON.stringify(criteria))), criteriaHash: compileCriteria(criteria).criteriaHash });
+    }
+    const s1 = await readStudy(client(), contracts, 1n);
+    expect(s1).toMatchObject({ studyId: 1n, researcher: researcher.address, participantCount: 0, criteriaHash: compileCriteria(DIABETES).criteriaHash });
+    expect(await readStudy(client(), contracts, 5n)).toBeUndefined();
+    const bad = await refusal(createStudy(ctx(researcher), { metadataHash: `0x${'00'.repeat(32)}`, criteriaHash: 0n }));
+    expect(bad.errorName).toBe('StudyRegistry__InvalidCriteriaHash');
+  });
+
+  it('an eligible patient enrolls in study 1 with a real proof', async () => {
+    const bundle = await prove(1n, DIABETES, inStudy1.address);
+    await checkEnrollment(client(), contracts, 1n, bundle, inStudy1.address);
+    const result = await enroll(ctx(inStudy1), 1n, bundle);
+    receipts.study1 = result.hash;
+    expect(result.nullifier).toBe(bundle.nullifier);
+    expect(result.events.map((e) => e.eventName)).toEqual(['NullifierConsumed', 'Enrolled']);
+    expect(await isEnrolled(client(), contracts, 1n, inStudy1.address)).toBe(true);
+    expect((await readStudy(client(), contracts, 1n))!.participantCount).toBe(1);
+    const receipt = await client().getTransactionReceipt({ hash: result.hash });
+    expect(receipt.gasUsed).toBeLessThan(500_000n); // well under the explicit 1,500,000
+
+    // The same address again: refused by the registry, in words, before any transaction.
+    const replay = await refusal(enroll(ctx(inStudy1), 1n, bundle));
+    expect(replay.message).toBe('This address is already enrolled in study #1');
+    const dryRun = await refusal(checkEnrollment(client(), contracts, 1n, bundle, inStudy1.address));
+    expect(dryRun.errorName).toBe('EligibilityVerifier__NullifierUsed');
+  });
+
+  it('the same person from a second address is refused by the nullifier', async () => {
+    const bundle = await prove(1n, DIABETES, inStudy1Again.address);
+    const replay = await refusal(enroll(ctx(inStudy1Again), 1n, bundle));
+    expect(replay.errorName).toBe('EligibilityVerifier__NullifierUsed');
+    expect(replay.message).toBe("This person is already enrolled in this study (the proof's nullifier was used before)");
+    expect(await isEnrolled(client(), contracts, 1n, inStudy1Again.address)).toBe(false);
+  });
+
+  it('front-running: a copied proof is refused for another sender; study 2 then accepts its owner, unlinked to study 1', async () => {
+    const bundle = await prove(2n, NON_SMOKING_WOMEN, inStudy2.address);
+    const stolen = await refusal(enroll(ctx(mallory), 2n, bundle));
+    expect(stolen.errorName).toBe('EligibilityVerifier__InvalidProof');
+    expect(stolen.message).toContain(`this proof was made for ${inStudy2.address}, not for ${mallory.address}`);
+    expect(await isEnrolled(client(), contracts, 2n, mallory.address)).toBe(false);
+
+    const result = await enroll(ctx(inStudy2), 2n, bundle);
+    receipts.study2 = result.hash;
+    expect(await isEnrolled(client(), contracts, 2n, inStudy2.address)).toBe(true);
+
+    // What the chain says about the two enrollments of this one person: the events of each
+    // transaction. The only value they share is the StudyRegistry (the consumer every
+    // NullifierConsumed names); study ids, addresses and nullifiers all differ.
+    const values = async (hash: Hex) => {
+      const { logs } = await client().getTransactionReceipt({ hash });
+      return new Set(parseEventLogs({ abi: ALL_ABIS, logs }).flatMap((l) => Object.values(l.args as Record<string, unknown>).map((v) => String(v).toLowerCase())));
+    };
+    const [one, two] = [await values(receipts.study1!), await values(receipts.study2!)];
+    expect(one.size).toBeGreaterThanOrEqual(4);
+    expect([...one].filter((v) => two.has(v))).toEqual([contracts.StudyRegistry.toLowerCase()]);
+  });
+
+  it('a proof for other criteria than the study\'s is refused in words', async () => {
+    // Study 3 asks DIABETES; this proof shows NON_SMOKING_WOMEN for study 3.
+    const bundle = await prove(3n, NON_SMOKING_WOMEN, inStudy3.address);
+    const wrong = await refusal(enroll(ctx(inStudy3), 3n, bundle));
+    expect(wrong.errorName).toBe('EligibilityVerifier__WrongCriteria');
+    expect(wrong.message).toBe("The proof is for other eligibility criteria than this study's");
+  });
+
+  it('a root superseded moments ago still enrolls; an hour later it is refused as stale', async () => {
+    const oldLeaves = (await readIssuerLeaves(client(), contracts, { fromBlock })).leaves;
+    // Issuer A (not the patient's) leaves: its leaf becomes 0, the root changes.
+    const removed = await removeIssuer(ctx(admin), issuerLeaf(issuerA.publicKey), { fromBlock });
+    const now = await readIssuerLeaves(client(), contracts, { fromBlock });
+    expect(now.leaves).toEqual([0n, issuerLeaf(issuerB.publicKey)]);
+    expect(now.root).toBe(removed.root);
+
+    const recent = await prove(3n, DIABETES, inStudy3.address, oldLeaves);
+    await enroll(ctx(inStudy3), 3n, recent);
+
+    await client().request({ method: 'evm_increaseTime' as never, params: [3600] as never });
+    await client().request({ method: 'evm_mine' as never, params: [] as never });
+    // A prover working from an issuer list cached before the change: time is now, root is stale.
+    const stale = await prove(4n, NON_SMOKING_WOMEN, inStudy4.address, oldLeaves);
+    const refused = await refusal(enroll(ctx(inStudy4), 4n, stale));
+    expect(refused.errorName).toBe('EligibilityVerifier__UnknownRoot');
+    expect(refused.message).toMatch(/changed more than an hour ago: make a new proof/);
+    expect(await isKnownRoot(client(), contracts, stale.issuersRoot)).toBe(false);
+    expect(await isKnownRoot(client(), contracts, now.root)).toBe(true);
+  });
+});
