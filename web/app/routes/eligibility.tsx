@@ -1,5 +1,5 @@
 import type { MetaFunction } from '@remix-run/node';
-import { useLoaderData, useRouteLoaderData } from '@remix-run/react';
+import { useLoaderData, useRevalidator, useRouteLoaderData } from '@remix-run/react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useMemo, useState, useSyncExternalStore } from 'react';
 import { createWalletClient, http, type Address, type Hex, type PublicClient } from 'viem';
@@ -346,6 +346,7 @@ function StudyCard(props: {
 }) {
   const { study, config, client, contracts, identity, credential, artifacts } = props;
   const queryClient = useQueryClient();
+  const revalidator = useRevalidator();
   const ids = useId();
   const studyId = BigInt(study.id);
   const account = useMemo(() => studyAccount(identity.secret, studyId), [identity.secret, studyId]);
@@ -429,6 +430,7 @@ function StudyCard(props: {
       const receipt = await enroll({ wallet: reporting, client, contracts }, studyId, bundle);
       setRun({ phase: 'confirmed', hash: receipt.hash, blockNumber: receipt.blockNumber, timings });
       await queryClient.invalidateQueries({ queryKey: ['enrolled', study.id] });
+      revalidator.revalidate(); // the participant count
     } catch (err) {
       const errorName = err instanceof ActionRefusedError ? err.errorName : undefined;
       const problem = isAlreadyEnrolledError(errorName) ? ALREADY_ENROLLED_WORDS : err instanceof Error && 'code' in err && !(err instanceof ActionRefusedError) ? err.message : describeError(err, { rpcUrl: config.rpcUrl, stage: 'transaction' });
