@@ -5,7 +5,7 @@
 //   2b. circuits setup (a check): compiles the eligibility circuit and runs its development trusted
 //      setup into circuits/build (cached: seconds when nothing changed, ~6 min from scratch), so
 //      vitest has the proving files; fails if the committed verifier / verification key are stale
-//   3. typecheck (tsc, strict)
+//   3. typecheck (tsc, strict; circuits/ has its own tsconfig for its scripts and tests)
 //   4. subgraph manifest + graph codegen + graph build (a check)
 //   5. vitest: unit and integration tests (real anvil, SQLite, PGlite, and PostgreSQL when
 //      TEST_DATABASE_URL is set), subgraph mapping + parity tests
@@ -79,6 +79,7 @@ if (built) {
   forge();
   check('circuits setup', 'npm', ['run', 'circuits:setup', '--silent', '--', '--check']);
   check('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
+  check('typecheck circuits', bin('tsc'), ['-p', 'circuits/tsconfig.json', '--noEmit']);
   check('subgraph build', 'npm', ['run', 'build', '-w', '@consentry/subgraph', '--silent']);
   vitest('vitest', []);
   if (check('web build', 'npm', ['run', 'build', '-w', '@consentry/web', '--silent'])) {
