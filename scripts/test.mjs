@@ -3,7 +3,7 @@
 //   1. contracts build + ABI generation (a check)
 //   2. forge tests (unit + fuzz)
 //   2b. circuits setup (a check): compiles the eligibility circuit and runs its development trusted
-//      setup into circuits/build (cached: seconds when nothing changed, ~6 min from scratch), so
+//      setup into circuits/build (cached: seconds when nothing changed, 7-8 min from scratch), so
 //      vitest has the proving files; fails if the committed verifier / verification key are stale
 //   3. typecheck (tsc, strict; circuits/ has its own tsconfig for its scripts and tests)
 //   4. subgraph manifest + graph codegen + graph build (a check)
