@@ -30,6 +30,22 @@ const DEMO_ACCOUNTS = ANVIL_ACCOUNTS.slice(7, 10);
 /** Each demo patient's synthetic history (the same every run: the seed fixes it). */
 export const demoHistory = (i: number): FhirResource[] => synthesizeBundles({ patients: 1, seed: `demo/${i}` })[0]!.entry.map((e) => e.resource as FhirResource);
 
+/**
+ * Runs an idempotent blob-store write again when a temporary file vanished under it: a service of
+ * the stack that is still starting (the anchorer, a gateway) opens the filesystem store, and opening
+ * removes the store's temporary files, including those another process is writing right then.
+ */
+async function whileServicesStart<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 5) throw err;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+}
+
 /** The demo study's researcher: development account 10 (the simulator uses 11–13). */
 export const DEMO_RESEARCHER_INDEX = 10;
 
@@ -86,7 +102,7 @@ export async function seedDemoRecords(stack: Stack, log: (l: string) => void, wh
       const wallet = walletClientFor(stack.rpcUrl, stack.config.CHAIN_ID, privateKey);
       const keys = deriveEncryptionKeyPair(await wallet.signTypedData(keyDerivationTypedData(stack.config.CHAIN_ID)));
       const history = demoHistory(i);
-      const result = await new RecordsService({ vault, blobs, patient: address, keys }).importResources(history);
+      const result = await whileServicesStart(() => new RecordsService({ vault, blobs, patient: address, keys }).importResources(history));
       log(`demo: ${address} has ${history.length} synthetic records (${result.stored} new)`);
     }
   } finally {
@@ -105,7 +121,7 @@ export async function seedStudy(stack: Stack, log: (l: string) => void, metadata
   const client = publicClientFor(stack.rpcUrl, stack.config.CHAIN_ID) as PublicClient;
   const contracts = { StudyRegistry: c.StudyRegistry.address, IssuerRegistry: c.IssuerRegistry.address, EligibilityVerifier: c.EligibilityVerifier.address };
   const blobs = await blobStoreFromEnv({ ...stack.env, DATA_DIR: stack.config.DATA_DIR });
-  const { metadataHash } = await putStudyMetadata(blobs, metadata);
+  const { metadataHash } = await whileServicesStart(() => putStudyMetadata(blobs, metadata));
   const { criteriaHash } = compileCriteria(metadata.criteria);
   const count = await client.readContract({ address: contracts.StudyRegistry, abi: studyRegistryAbi, functionName: 'studyCount' });
   let studyId: bigint | undefined;
