@@ -387,6 +387,26 @@ contract IssuerRegistryTest is Test {
         }
     }
 
+    function test_removeIssuer_fullTree() public {
+        uint256[2][] memory many = TestPoints.multiples(256);
+        uint256[] memory leaves = new uint256[](256);
+        vm.startPrank(ACCREDITOR);
+        for (uint256 i; i < 256; ++i) {
+            registry.addIssuer(many[i][0], many[i][1]);
+            leaves[i] = PoseidonT3.hash(many[i]);
+        }
+        vm.stopPrank();
+        assertEq(registry.root(), ReferenceLeanIMT.root(leaves));
+        uint256[] memory siblings = ReferenceLeanIMT.siblings(leaves, 5);
+        assertEq(siblings.length, 8);
+        vm.prank(ACCREDITOR);
+        uint256 gasBefore = gasleft();
+        registry.removeIssuer(leaves[5], siblings);
+        emit log_named_uint("removeIssuer gas at depth 8", gasBefore - gasleft());
+        leaves[5] = 0;
+        assertEq(registry.root(), ReferenceLeanIMT.root(leaves));
+    }
+
     // ---------------------------------------------------------------- root history
 
     function test_isKnownRoot_supersededRootValidForAnHour() public {

@@ -119,6 +119,19 @@ describe('eligibility on chain (real anvil, real proofs)', () => {
     expect(stranger.message).toBe('This account does not hold the role this needs (issuer accreditor)');
     const offCurve = await refusal(addIssuer(ctx(admin), [issuerA.publicKey[0], issuerA.publicKey[1] + 1n]));
     expect(offCurve.message).toMatch(/not on the Baby Jubjub curve/);
+
+    // Removed right after it was added, through one client: the path must come from the tree as it
+    // is now, not at a block number viem cached a moment ago.
+    const issuerC = issuerKeyFromSecret(enc('chain-test-issuer-c'));
+    const accreditor = ctx(admin);
+    await readIssuerLeaves(accreditor.client, contracts, { fromBlock });
+    await addIssuer(accreditor, issuerC.publicKey);
+    const removed = await removeIssuer(accreditor, issuerLeaf(issuerC.publicKey), { fromBlock });
+    const after = await readIssuerLeaves(client(), contracts, { fromBlock });
+    expect(after.leaves).toEqual([issuerLeaf(issuerA.publicKey), issuerLeaf(issuerB.publicKey), 0n]);
+    expect(after.root).toBe(removed.root);
+    const gone = await refusal(removeIssuer(ctx(admin), issuerLeaf(issuerC.publicKey), { fromBlock }));
+    expect(gone.message).toBe('This issuer is not accredited (never added, or already removed)');
   });
 
   it('creates studies with their criteria hashes', async () => {
@@ -195,7 +208,7 @@ describe('eligibility on chain (real anvil, real proofs)', () => {
     // Issuer A (not the patient's) leaves: its leaf becomes 0, the root changes.
     const removed = await removeIssuer(ctx(admin), issuerLeaf(issuerA.publicKey), { fromBlock });
     const now = await readIssuerLeaves(client(), contracts, { fromBlock });
-    expect(now.leaves).toEqual([0n, issuerLeaf(issuerB.publicKey)]);
+    expect(now.leaves).toEqual([0n, issuerLeaf(issuerB.publicKey), 0n]);
     expect(now.root).toBe(removed.root);
 
     const recent = await prove(3n, DIABETES, inStudy3.address, oldLeaves);

@@ -74,9 +74,10 @@ export class IssuersRootMismatchError extends ConsentryError {
 }
 
 /**
- * Explicit gas limits. addIssuer: one Poseidon per tree level plus the leaf (~190k at depth 8);
- * removeIssuer checks the path then updates it (two Poseidons per level); enroll: the Groth16
- * pairing (~200k) and the checks, with a wide margin because the verifier fails quietly when short.
+ * Explicit gas limits (measured figures in decision 020). addIssuer: the leaf's Poseidon and one per
+ * level where the new leaf is a right child (at most ~280k, the 256th issuer); removeIssuer walks the
+ * path to check it, then the LeanIMT walks it twice more (~500k at depth 8); enroll: the Groth16
+ * pairing and the checks, with a wide margin because the verifier fails quietly when short.
  */
 export const ZK_GAS = {
   addIssuer: 400_000n,
@@ -155,7 +156,9 @@ export async function readIssuerLeaves(
   contracts: Pick<ZkContracts, 'IssuerRegistry'>,
   from: ReadFrom = {},
 ): Promise<{ leaves: bigint[]; root: bigint; blockNumber: bigint }> {
-  const blockNumber = await client.getBlockNumber();
+  // cacheTime 0: viem otherwise answers from a cache up to a polling interval old, and a tree read
+  // at a stale block gives siblings that no longer match (removeIssuer right after addIssuer).
+  const blockNumber = await client.getBlockNumber({ cacheTime: 0 });
   const address = contracts.IssuerRegistry;
   const logs = await client.getLogs({
     address,
