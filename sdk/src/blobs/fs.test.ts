@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,11 +70,23 @@ describe('createFsBlobStore', () => {
     await createFsBlobStore(dir);
     const whole = bytes('a whole ciphertext that was being written');
     const cid = cidOf(whole);
-    writeFileSync(join(dir, '.tmp', `${cid}.123.abcdef`), whole.subarray(0, 10));
+    // The writer is a process that has exited.
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    writeFileSync(join(dir, '.tmp', `${cid}.${gone}.abcdef`), whole.subarray(0, 10));
     const store = await createFsBlobStore(dir);
     expect(readdirSync(join(dir, '.tmp'))).toEqual([]);
     expect(await store.has(cid)).toBe(false);
     expect(await store.put(whole)).toBe(cid);
     expect(await store.get(cid)).toEqual(whole);
+  });
+
+  it('a temporary file whose writer still runs (another process sharing the store) is left alone at open', async () => {
+    const dir = tempDir();
+    await createFsBlobStore(dir);
+    const whole = bytes('a ciphertext another process is writing right now');
+    const name = `${cidOf(whole)}.${process.pid}.abcdef`;
+    writeFileSync(join(dir, '.tmp', name), whole.subarray(0, 10));
+    await createFsBlobStore(dir);
+    expect(readdirSync(join(dir, '.tmp'))).toEqual([name]);
   });
 });

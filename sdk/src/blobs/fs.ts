@@ -22,10 +22,27 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** Whether the process named in a temporary file (`<cid>.<pid>.<random>`) is still running. */
+function writerIsAlive(name: string): boolean {
+  const pid = Number(name.split('.')[1]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export async function createFsBlobStore(dir: string): Promise<BlobStore> {
   await mkdir(join(dir, TMP), { recursive: true });
-  // A crash mid-write leaves only temporary files: remove them.
-  for (const name of await readdir(join(dir, TMP))) await rm(join(dir, TMP, name), { force: true });
+  // A crash mid-write leaves only temporary files: remove those of writers that are gone. Several
+  // processes share one store (web, anchorer, gateways), so a file whose writer still runs is
+  // another process's write in progress, not debris.
+  for (const name of await readdir(join(dir, TMP))) {
+    if (!writerIsAlive(name)) await rm(join(dir, TMP, name), { force: true });
+  }
 
   const pathOf = (cid: string) => {
     parseBlobCid(cid);
