@@ -1,5 +1,5 @@
 /**
- * The zero-knowledge eligibility vocabulary, in words (see docs/decisions/018-zk-eligibility.md):
+ * The zero-knowledge eligibility vocabulary, in words (see docs/decisions/018-zk-circuit-and-setup.md):
  * what an issuer attests about a patient (`Attributes`), and what a study asks (`Criteria`, the
  * criteria language). `layout.ts` turns both into the circuit's field elements; `eligibility.ts`
  * checks them locally, criterion by criterion, before any proof.
