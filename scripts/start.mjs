@@ -2,7 +2,7 @@
 // `npm start` / `npm run demo`: installs what is missing, then hands over to scripts/stack-cli.ts.
 // Plain JavaScript on purpose: it must run before node_modules (and so tsx) exists.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,10 +24,33 @@ if (missing.length > 0) {
   }
 }
 
+// The eligibility proof's keys (circuits/build, cached): built in the background so the stack does
+// not wait for them; the first time takes ~8 minutes, later runs see "up to date" in a second. Until
+// they exist the web app answers /zk/* with "run npm run circuits:setup" and proving waits.
+const logDir = join(root, '.consentry');
+mkdirSync(logDir, { recursive: true });
+const setupLog = join(logDir, 'circuits-setup.log');
+const setup = spawn(process.execPath, ['--import', 'tsx', join(root, 'circuits', 'scripts', 'setup.ts')], {
+  cwd: root,
+  stdio: ['ignore', openSync(setupLog, 'w'), openSync(setupLog, 'a')],
+});
+const announce = setTimeout(() => {
+  console.log(`proving keys: building in the background (the first time takes about 8 minutes; progress in ${setupLog})`);
+}, 3000);
+setup.on('exit', (code) => {
+  clearTimeout(announce);
+  const upToDate = readFileSync(setupLog, 'utf8').includes('circuit and zkey: up to date');
+  if (code === 0 && !upToDate) console.log('proving keys: ready (eligibility proofs can be made now)');
+  if (code !== 0) console.error(`proving keys: the setup failed (exit ${code}); see ${setupLog}, then run \`npm run circuits:setup\``);
+});
+
 const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'stack-cli.ts'), ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
 });
 // The child handles Ctrl-C itself (it shares our terminal's process group); we only wait for it.
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { child.kill(sig); setup.kill(sig); });
+child.on('exit', (code, signal) => {
+  setup.kill();
+  process.exit(code ?? (signal ? 1 : 0));
+});
