@@ -12,7 +12,7 @@ export interface FhirBundle {
 }
 
 /** mulberry32 over a 32-bit FNV-1a hash of the seed: small, fast, and the same on every platform. */
-function prng(seed: string | number): () => number {
+export function prng(seed: string | number): () => number {
   let h = 0x811c9dc5;
   for (const ch of String(seed)) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193);
   let a = h >>> 0;

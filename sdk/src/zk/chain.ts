@@ -23,18 +23,10 @@ import { eligibilityVerifierAbi, issuerRegistryAbi, studyRegistryAbi } from '../
 import { ActionRefusedError, ALL_ABIS, describeRevert, revertOf, type ActionResult } from '../access/actions.ts';
 import { ConsentryError } from '../errors.ts';
 import { issuersTree } from './issuers-tree.ts';
+import type { EligibilityProofBundle } from './prove.ts';
 
-/** What enrollment needs of a proof: prove.ts's EnrollmentProof has all of it. */
-export interface EnrollmentProof {
-  issuersRoot: bigint;
-  criteriaHash: bigint;
-  studyId: bigint;
-  time: bigint;
-  nullifier: bigint;
-  recipient: Address;
-  /** 8 numbers in the Solidity verifier's order. */
-  proof: readonly bigint[];
-}
+/** What enrollment needs of a proof: exactly what proveEligibility returns. */
+export type EnrollmentProof = EligibilityProofBundle;
 
 export interface ZkContracts {
   IssuerRegistry: Address;

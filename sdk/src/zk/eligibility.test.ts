@@ -5,7 +5,7 @@
 // a witness exists exactly when checkEligibility says eligible (circuits/build, npm run circuits:setup).
 import * as snarkjs from 'snarkjs';
 import { describe, expect, it } from 'vitest';
-import { synthesizeBundles } from '../synth/generate.ts';
+import { prng, synthesizeBundles } from '../synth/generate.ts';
 import { nodeArtifacts } from './artifacts.node.ts';
 import { deriveAttributes } from './attributes.ts';
 import { issuerKeyFromSecret, issuerLeaf, signCredential } from './credential.ts';
@@ -119,16 +119,6 @@ describe('checkEligibility in words', () => {
 // ---------------------------------------------------------------------------------------------
 // Equivalence with the circuit's constraints.
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FIXED: Criteria[] = [
   { version: 1, age: { min: 40, max: 65 } },

@@ -6,6 +6,7 @@
 import type { Address } from 'viem';
 import type { Credential } from '@consentry/sdk/zk/credential';
 import type { Criteria } from '@consentry/sdk/zk/types';
+import type { EligibilityProofBundle } from '@consentry/sdk/zk/prove';
 
 /** One proving file: where to fetch it (a versioned URL) and how big it is. */
 export interface ArtifactRef {
@@ -74,15 +75,7 @@ export type FromWorker =
   | { type: 'proved'; id: number; bundle: ProofBundleWire; timings: ProofTimings }
   | { type: 'failed'; id: number; code: string; message: string };
 
-export interface ProofBundleLike {
-  issuersRoot: bigint;
-  criteriaHash: bigint;
-  studyId: bigint;
-  time: bigint;
-  nullifier: bigint;
-  recipient: Address;
-  proof: readonly bigint[];
-}
+export type ProofBundleLike = EligibilityProofBundle;
 
 export function bundleToWire(b: ProofBundleLike): ProofBundleWire {
   return {

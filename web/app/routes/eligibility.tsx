@@ -1,14 +1,13 @@
 import type { MetaFunction } from '@remix-run/node';
 import { useLoaderData, useRevalidator, useRouteLoaderData } from '@remix-run/react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId, useMemo, useState, useSyncExternalStore } from 'react';
+import { useId, useMemo, useState } from 'react';
 import { createWalletClient, http, type Address, type Hex, type PublicClient } from 'viem';
-import { useAccount, useConfig } from 'wagmi';
-import { signTypedData } from 'wagmi/actions';
+import { useAccount } from 'wagmi';
 import { ActionRefusedError } from '@consentry/sdk/access/actions';
 import { fundOnLocalChain } from '@consentry/sdk/access/simulator';
 import { chainFor, publicClientFor } from '@consentry/sdk/clients';
-import { deriveEncryptionKeyPair, keyDerivationTypedData, keyFingerprint, type EncryptionKeyPair } from '@consentry/sdk/keys';
+import { keyFingerprint, type EncryptionKeyPair } from '@consentry/sdk/keys';
 import { enroll, isEnrolled, readIssuerLeaves, type ZkContracts } from '@consentry/sdk/zk/chain';
 import { issuerLeaf, type Credential } from '@consentry/sdk/zk/credential';
 import { checkEligibility, type EligibilityResult } from '@consentry/sdk/zk/eligibility';
@@ -23,9 +22,8 @@ import {
   isAlreadyEnrolledError,
 } from '../lib/eligibility.ts';
 import { describeError } from '../lib/errors.ts';
-import { keyFor, rememberKey, subscribeKeys } from '../lib/keyring.ts';
 import { LOCAL_CHAIN_ID, type PublicConfig } from '../lib/public-config.ts';
-import { ensureSession } from '../lib/records.client.ts';
+import { useOpenKeys } from '../lib/use-open-keys.ts';
 import { listStudies, type StudyView } from '../lib/studies.server.ts';
 import {
   forgetCredential,
@@ -126,30 +124,9 @@ function StudyList({ studies }: { studies: StudyView[] }) {
 
 /** Before anything personal is shown: the encryption key (derived from a signature) and a session. */
 function EligibilityGate({ config, address, data }: { config: PublicConfig; address: Address; data: LoaderData }) {
-  const wagmiConfig = useConfig();
-  const keys = useSyncExternalStore(subscribeKeys, () => keyFor(address), () => undefined);
-  const [signedIn, setSignedIn] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | null>(null);
+  const { keys, open: ready, busy, problem, unlock: open } = useOpenKeys(address, config);
 
-  const open = async () => {
-    setBusy(true);
-    setProblem(null);
-    try {
-      if (!keyFor(address)) {
-        const signature = await signTypedData(wagmiConfig, { account: address, ...keyDerivationTypedData(config.chainId) });
-        rememberKey(address, deriveEncryptionKeyPair(signature));
-      }
-      await ensureSession(wagmiConfig, address, config.chainId);
-      setSignedIn(true);
-    } catch (err) {
-      setProblem(describeError(err, { rpcUrl: config.rpcUrl, stage: 'signing' }));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  if (keys && signedIn) return <EligibilityWorkspace config={config} address={address} keys={keys} data={data} />;
+  if (ready && keys) return <EligibilityWorkspace config={config} address={address} keys={keys} data={data} />;
   return (
     <>
       <section className="panel" aria-labelledby="eligibility-open">

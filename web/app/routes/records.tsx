@@ -1,22 +1,20 @@
 import type { MetaFunction } from '@remix-run/node';
 import { useRouteLoaderData } from '@remix-run/react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId, useMemo, useState, useSyncExternalStore, type FormEvent } from 'react';
+import { useId, useMemo, useState, type FormEvent } from 'react';
 import type { Address } from 'viem';
 import { useAccount, useConfig } from 'wagmi';
-import { signTypedData } from 'wagmi/actions';
-import { deriveEncryptionKeyPair, keyDerivationTypedData, type EncryptionKeyPair } from '@consentry/sdk/keys';
+import type { EncryptionKeyPair } from '@consentry/sdk/keys';
 import { CATEGORIES } from '@consentry/sdk/records/categories';
 import { describeResource, type ResourceDescription } from '@consentry/sdk/records/describe';
 import type { FhirResource } from '@consentry/sdk/records/fhir-types';
 import { ConnectPanel } from '../components/ConnectWallet.tsx';
 import { describeError } from '../lib/errors.ts';
-import { keyFor, rememberKey, subscribeKeys } from '../lib/keyring.ts';
 import type { PublicConfig } from '../lib/public-config.ts';
+import { useOpenKeys } from '../lib/use-open-keys.ts';
 import {
   correctRecord,
   decryptVersion,
-  ensureSession,
   eraseRecord,
   exportZip,
   fetchRecords,
@@ -59,30 +57,9 @@ export default function RecordsPage() {
 
 /** Before anything is shown: the encryption key (derived from a signature) and a session. */
 function RecordsGate({ config, address }: { config: PublicConfig; address: Address }) {
-  const wagmiConfig = useConfig();
-  const keys = useSyncExternalStore(subscribeKeys, () => keyFor(address), () => undefined);
-  const [signedIn, setSignedIn] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | null>(null);
+  const { keys, open: ready, busy, problem, unlock: open } = useOpenKeys(address, config);
 
-  const open = async () => {
-    setBusy(true);
-    setProblem(null);
-    try {
-      if (!keyFor(address)) {
-        const signature = await signTypedData(wagmiConfig, { account: address, ...keyDerivationTypedData(config.chainId) });
-        rememberKey(address, deriveEncryptionKeyPair(signature));
-      }
-      await ensureSession(wagmiConfig, address, config.chainId);
-      setSignedIn(true);
-    } catch (err) {
-      setProblem(describeError(err, { rpcUrl: config.rpcUrl, stage: 'signing' }));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  if (keys && signedIn) return <RecordsWorkspace config={config} address={address} keys={keys} />;
+  if (ready && keys) return <RecordsWorkspace config={config} address={address} keys={keys} />;
   return (
     <section className="panel" aria-labelledby="records-open">
       <h2 id="records-open">Open your records</h2>
