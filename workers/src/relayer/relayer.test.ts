@@ -14,6 +14,7 @@ import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
 import { REPO_ROOT } from '@consentry/sdk/config';
 import { relay, RelayRefusedError, signForwardRequest, forwardRequestToJson, type ForwardRequest } from '@consentry/sdk/research/forwarder';
 import { ANVIL_ACCOUNTS, startAnvil, type AnvilInstance } from '@consentry/sdk/testing/anvil';
+import { builtAbi, defaultAllowList } from './main.ts';
 import { createRelayer, relayGasLimit, type RelayerOptions } from './relayer.ts';
 import { startRelayerServer, type RelayerServer } from './server.ts';
 
@@ -244,6 +245,35 @@ describe('relayer (real HTTP, real chain, OpenZeppelin ERC2771Forwarder)', () =>
     expect((await relay(poor.url, request)).status).toBe('success');
     const healthy = await fetch(`${server.url}/health`).then((r) => r.json() as Promise<{ funded: boolean }>);
     expect(healthy.funded).toBe(true);
+  });
+
+  it('revokes a ConsentToken for its holder (the default allow-list, a real marketplace contract), and refuses a second revocation with the reason', async () => {
+    const Consent = artifact('ConsentToken');
+    const admin = walletClientFor(anvil.rpcUrl, CHAIN, ANVIL_ACCOUNTS[0]!.privateKey);
+    const token = await deploy(Consent, [admin.account.address, forwarder, '']);
+    const call = async (functionName: string, args: readonly unknown[]) => {
+      const hash = await admin.writeContract({ address: token, abi: Consent.abi, functionName, args, account: admin.account, chain: admin.chain });
+      expect((await client.waitForTransactionReceipt({ hash })).status).toBe('success');
+    };
+    const minter = (await client.readContract({ address: token, abi: Consent.abi, functionName: 'MINTER_ROLE' })) as Hex;
+    await call('grantRole', [minter, admin.account.address]);
+    const study = freshAccount();
+    await call('mint', [study.address, 7n, BigInt(inAnHour())]);
+    const consent = await startRelayer({ allow: defaultAllowList({ ConsentToken: { address: token } }), abis: builtAbi('ConsentToken')! });
+    const revoke = encodeFunctionData({ abi: Consent.abi, functionName: 'revoke', args: [7n] });
+    const active = () => client.readContract({ address: token, abi: Consent.abi, functionName: 'isActive', args: [study.address, 7n] });
+    expect(await active()).toBe(true);
+    const request = await signForwardRequest(study, fwd(), { to: token, data: revoke, gas: 150_000n, deadline: inAnHour() });
+    expect((await relay(consent.url, request)).status).toBe('success');
+    expect(await active()).toBe(false);
+    expect(await client.readContract({ address: token, abi: Consent.abi, functionName: 'isRevoked', args: [study.address, 7n] })).toBe(true);
+    const again = await signForwardRequest(study, fwd(), { to: token, data: revoke, gas: 150_000n, deadline: inAnHour() });
+    const err = await refusal(relay(consent.url, again));
+    expect(err.code).toBe('WOULD_REVERT');
+    expect(err.message).toMatch(/ConsentToken__NotHeld/);
+    // The test target is not on this relayer's list.
+    const ping1 = await signForwardRequest(study, fwd(), { to: target, data: ping(1n), gas: 100_000n, deadline: inAnHour() });
+    expect((await refusal(relay(consent.url, ping1))).message).toMatch(/only ConsentToken\.revoke/);
   });
 
   it('answers 503 when the chain is unreachable', async () => {
