@@ -1,6 +1,7 @@
 import { x25519 } from '@noble/curves/ed25519.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
+import { createCollectingStore } from '../blobs/collect.ts';
 import { DecryptionError } from '../crypto/envelope.ts';
 import { CommitteeUnavailableError, createShareOpener, ShareMismatchError, type Committee, type OpenedShare } from '../crypto/shares.ts';
 import { CATEGORIES, categoryMask } from '../records/categories.ts';
@@ -8,7 +9,7 @@ import { validateFhirResource } from '../records/fhir.ts';
 import { ANVIL_ACCOUNTS } from '../testing/anvil.ts';
 import { synthesizeBundles } from '../synth/generate.ts';
 import { buildExtract } from './extract.ts';
-import { extractBundle, extractHashOf, ExtractHashMismatchError, openExtract, recoverExtractKey, sealExtract } from './seal-extract.ts';
+import { extractBundle, extractCid, extractHashOf, ExtractHashMismatchError, openExtract, recoverExtractKey, sealExtract } from './seal-extract.ts';
 
 const members = [0, 1, 2, 3, 4].map((n) => {
   const secretKey = randomBytes(32);
@@ -63,6 +64,15 @@ describe('sealExtract', () => {
     altered[altered.length - 1]! ^= 1;
     expect(() => openExtract(altered, key, { studyId, extractHash: a.extractHash })).toThrow(ExtractHashMismatchError);
     expect(() => openExtract(altered, key, { studyId })).toThrow(DecryptionError);
+  });
+
+  it('the buyer finds the ciphertext in the blob store by the hash registered on chain', async () => {
+    const sealed = await sealExtract(extract, { committee, studyId });
+    const blobs = createCollectingStore();
+    const cid = await blobs.put(sealed.ciphertext);
+    expect(extractCid(sealed.extractHash)).toBe(cid);
+    expect(await blobs.get(extractCid(sealed.extractHash))).toEqual(sealed.ciphertext);
+    expect(() => extractCid('0x1234')).toThrow(RangeError);
   });
 
   it('the opened extract is a valid FHIR collection Bundle', async () => {

@@ -7,8 +7,9 @@
  * into another's key. The buyer recovers the key from k released shares and opens the extract.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { Hex } from 'viem';
+import { cidFromDigest } from '../blobs/cid.ts';
 import { z } from 'zod';
 import { decryptRecord, encryptRecord, type RecordContext } from '../crypto/envelope.ts';
 import { combineShares, splitDataKey, type Committee, type OpenedShare, type SealedShare, type ShareRecord } from '../crypto/shares.ts';
@@ -70,6 +71,15 @@ export function extractShareRecord(studyId: bigint, extractHash: Hex): ShareReco
 
 export function extractHashOf(ciphertext: Uint8Array): Hex {
   return `0x${bytesToHex(sha256(ciphertext))}`;
+}
+
+/**
+ * The blob store CID of an extract's ciphertext, from the hash registered on chain (a blob's CID is
+ * its sha2-256 digest): the buyer fetches the ciphertext by it, and the store re-checks the hash.
+ */
+export function extractCid(extractHash: Hex): string {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(extractHash)) throw new RangeError(`an extract hash is 32 bytes of hex (got ${extractHash})`);
+  return cidFromDigest(hexToBytes(extractHash.slice(2)));
 }
 
 /** The extract as the buyer receives it: a FHIR R4 collection Bundle. */
