@@ -302,6 +302,37 @@ describe('buildExtract', () => {
     expect(new Set(referencesIn(a.resources))).toEqual(new Set([`Patient/${patientId}`]));
   });
 
+  it('takes Bundles apart and resolves fullUrl references; other resource shapes stay valid FHIR', () => {
+    const patientUrl = 'urn:uuid:6f1c2d3e-0000-4000-8000-000000000001';
+    const transaction: FhirResource = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { fullUrl: patientUrl, resource: { resourceType: 'Patient', gender: 'other', birthDate: '1980-02-29', deceasedDateTime: '2024-03-04T05:06:07Z' }, request: { method: 'POST', url: 'Patient' } },
+        { fullUrl: 'urn:uuid:6f1c2d3e-0000-4000-8000-000000000002', resource: { resourceType: 'Encounter', status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB', display: 'ambulatory' }, subject: { reference: patientUrl }, period: { start: '2024-03-01T09:00:00Z', end: '2024-03-01T10:00:00Z' }, location: [{ location: { reference: 'Location/loc-planted', display: 'Ward 7, Plantedville' } }] }, request: { method: 'POST', url: 'Encounter' } },
+        { fullUrl: 'urn:uuid:6f1c2d3e-0000-4000-8000-000000000003', resource: { resourceType: 'Procedure', status: 'completed', code: { coding: [{ system: 'http://snomed.info/sct', code: '73761001' }] }, subject: { reference: patientUrl }, encounter: { reference: 'urn:uuid:6f1c2d3e-0000-4000-8000-000000000002' }, performedPeriod: { start: '2024-03-01', end: '2024-03-01' } }, request: { method: 'POST', url: 'Procedure' } },
+        { fullUrl: 'urn:uuid:6f1c2d3e-0000-4000-8000-000000000004', resource: { resourceType: 'AllergyIntolerance', clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] }, patient: { reference: patientUrl }, category: ['food'], criticality: 'high', reaction: [{ manifestation: [{ coding: [{ system: 'http://snomed.info/sct', code: '39579001' }] }], onset: '2019-05-06', description: 'after Plantedfamily wedding' }] }, request: { method: 'POST', url: 'AllergyIntolerance' } },
+        { fullUrl: 'urn:uuid:6f1c2d3e-0000-4000-8000-000000000005', resource: { resourceType: 'FamilyMemberHistory', status: 'completed', patient: { reference: patientUrl }, relationship: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode', code: 'FTH' }] }, name: 'Plantedfather', ageAge: { value: 97, unit: 'a', system: 'http://unitsofmeasure.org', code: 'a' } }, request: { method: 'POST', url: 'FamilyMemberHistory' } },
+        { fullUrl: 'urn:uuid:6f1c2d3e-0000-4000-8000-000000000006', resource: { resourceType: 'Coverage', status: 'active', subscriberId: 'SUB-PLANTED-1', beneficiary: { reference: patientUrl }, payor: [{ reference: 'Organization/payer-planted', display: 'Planted Health Plan' }] }, request: { method: 'POST', url: 'Coverage' } },
+        { fullUrl: 'urn:uuid:6f1c2d3e-0000-4000-8000-000000000007', resource: { resourceType: 'Location', name: 'Ward 7', address: { city: 'Plantedville', postalCode: '90210', state: 'CA' }, position: { longitude: -118.4, latitude: 34.1 } }, request: { method: 'POST', url: 'Location' } },
+      ],
+    };
+    const extract = buildExtract([transaction], { categories: ALL, now: NOW });
+    expect(extract.resources.map((r) => r.resourceType).sort()).toEqual(['AllergyIntolerance', 'Coverage', 'Encounter', 'FamilyMemberHistory', 'Location', 'Patient', 'Procedure']);
+    expectValid(extract);
+    expect(expectResolves(extract)).toBe(6); // the patient five times, the encounter once
+    const text = scanText(extract);
+    for (const value of ['Plantedville', 'Plantedfamily', 'Plantedfather', 'SUB-PLANTED-1', 'Planted Health Plan', 'Ward 7', '6f1c2d3e', '118.4', '2024-03', '02-29']) {
+      expect(text, value).not.toContain(value);
+    }
+    const byType = Object.fromEntries(extract.resources.map((r) => [r.resourceType, r]));
+    expect(byType.Patient).toMatchObject({ birthDate: '1980', deceasedDateTime: '2024' });
+    expect(byType.Encounter).toMatchObject({ period: { start: '2024', end: '2024' }, class: { code: 'AMB', display: 'ambulatory' } });
+    expect(byType.FamilyMemberHistory!.ageAge).toMatchObject({ value: 90, comparator: '>=' });
+    expect(byType.Location!.address).toEqual({ postalCode: '902', state: 'CA' });
+    expect(byType.AllergyIntolerance).toMatchObject({ category: ['food'], criticality: 'high', reaction: [{ onset: '2019' }] });
+  });
+
   it('drops a resource whose meaning a modifier extension changes, and refuses input that is not FHIR', () => {
     const extract = buildExtract(
       [{ resourceType: 'Condition', id: 'c', subject: { reference: 'Patient/p' }, modifierExtension: [{ url: 'http://example.org/negated', valueBoolean: true }] }],

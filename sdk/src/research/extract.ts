@@ -34,7 +34,7 @@ export interface ExtractOptions {
 }
 
 export interface RemovedElement {
-  /** Where, in the input: `Type[index].element[i].child`. */
+  /** Where, in the input (Bundles taken apart): `Type[index].element[i].child`. */
   path: string;
   identifier: SafeHarborIdentifier;
 }
@@ -169,7 +169,8 @@ export function buildExtract(input: readonly FhirResource[], { categories, now =
   const parsed = resourcesSchema.safeParse(input);
   if (!parsed.success) throw new ConsentryError('EXTRACT_INPUT_INVALID', `Extract input is not a list of FHIR resources: ${parsed.error.message}`);
   if (categories < 0n) throw new RangeError('categories must be a non-negative bitmask');
-  const resources = parsed.data as FhirResource[];
+  const { resources, byFullUrl } = flatten(parsed.data as FhirResource[]);
+  const keyOf = (r: FhirResource): string | undefined => (r.id !== undefined ? `${r.resourceType}/${r.id}` : undefined);
   const removed: RemovedElement[] = [];
   const remove = (path: string, identifier: SafeHarborIdentifier) => removed.push({ path, identifier });
 
@@ -186,7 +187,10 @@ export function buildExtract(input: readonly FhirResource[], { categories, now =
 
   // 2. Pseudonyms: one fresh random id per selected resource, and per patient referred to.
   const pseudonyms = new Map<string, string>();
-  for (const { resource } of selected) if (resource.id !== undefined) pseudonyms.set(`${resource.resourceType}/${resource.id}`, pseudonym());
+  for (const { resource } of selected) {
+    const key = keyOf(resource);
+    if (key !== undefined) pseudonyms.set(key, pseudonym());
+  }
   const typeOfBareId = new Map<string, string>();
   for (const r of resources) if (r.id !== undefined) typeOfBareId.set(r.id, r.resourceType);
   const stubs: FhirResource[] = [];
@@ -196,7 +200,11 @@ export function buildExtract(input: readonly FhirResource[], { categories, now =
     let type: string | undefined;
     let id: string | undefined;
     const urn = /^urn:uuid:(.+)$/.exec(reference);
-    if (urn) {
+    const entry = byFullUrl.get(reference);
+    if (entry) {
+      type = entry.resourceType;
+      id = entry.id;
+    } else if (urn) {
       id = urn[1]!;
       type = typeOfBareId.get(id);
     } else {
@@ -354,6 +362,36 @@ export function buildExtract(input: readonly FhirResource[], { categories, now =
     out.push({ resourceType, id: pseudo ?? pseudonym(), ...cleaned });
   }
   return { resources: [...stubs, ...out], removed };
+}
+
+/**
+ * The resources, with the entries of any Bundle among them taken out (recursively), and the Bundle
+ * entries' fullUrls: references may name a resource by its fullUrl. An entry without an id gets its
+ * fullUrl's uuid as a working id (it is replaced by a pseudonym like every other).
+ */
+function flatten(input: readonly FhirResource[]): { resources: FhirResource[]; byFullUrl: Map<string, FhirResource> } {
+  const resources: FhirResource[] = [];
+  const byFullUrl = new Map<string, FhirResource>();
+  const visit = (r: FhirResource) => {
+    if (r.resourceType !== 'Bundle') {
+      resources.push(r);
+      return;
+    }
+    const entries = Array.isArray(r.entry) ? (r.entry as Array<{ fullUrl?: unknown; resource?: unknown }>) : [];
+    for (const e of entries) {
+      const parsed = resourcesSchema.element.safeParse(e?.resource);
+      if (!parsed.success) continue;
+      let resource = parsed.data as FhirResource;
+      if (typeof e.fullUrl === 'string') {
+        const uuid = /^urn:uuid:([A-Za-z0-9\-.]{1,64})$/.exec(e.fullUrl)?.[1];
+        if (resource.id === undefined && uuid !== undefined) resource = { ...resource, id: uuid };
+        byFullUrl.set(e.fullUrl, resource);
+      }
+      visit(resource);
+    }
+  };
+  input.forEach(visit);
+  return { resources, byFullUrl };
 }
 
 function compactArray(values: unknown[]): unknown[] | undefined {
