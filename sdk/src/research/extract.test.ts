@@ -4,7 +4,7 @@ import type { FhirResource } from '../records/fhir-types.ts';
 import { validateFhirResource } from '../records/fhir.ts';
 import { synthesizeBundles } from '../synth/generate.ts';
 import { buildExtract, freeTextKind, WITHHELD_REFERENCE_DISPLAY, type DeidentifiedExtract } from './extract.ts';
-import { birthYearImpliesOver89, RESTRICTED_ZIP3, SAFE_HARBOR_IDENTIFIERS, safeHarborZip, SafeHarborIdentifier } from './safe-harbor.ts';
+import { yearImpliesAgeOver89, RESTRICTED_ZIP3, SAFE_HARBOR_IDENTIFIERS, safeHarborZip, SafeHarborIdentifier } from './safe-harbor.ts';
 
 const ALL = BigInt(categoryMask([...CATEGORIES]));
 const NOW = new Date('2026-06-01T00:00:00Z');
@@ -46,7 +46,7 @@ function plantedPatient(): { resources: FhirResource[]; planted: string[] } {
     // (B) geography
     '1 Planted Street', 'Plantedville', 'Plantedcounty', '03601', '02139-4307', '036011',
     // (C) dates
-    '1931-04-05', '04-05', '2024-02-03', '2024-02-03T10:11:12+01:00', '2023-11-12T08:09:10Z', '2022-07-08', '2021-09-10T11:12:13.456Z', '08:30:00',
+    '1931-04-05', '04-05', '1931', '1935', '2024-02-03', '2024-02-03T10:11:12+01:00', '2023-11-12T08:09:10Z', '2022-07-08', '2021-09-10T11:12:13.456Z', '08:30:00',
     // (D)(E)(F)
     '+1-617-555-0101', '617-555-0102', 'planted.patient@example.org', 'relative.planted@example.org',
     // (G)-(K) identifiers
@@ -132,6 +132,7 @@ function plantedPatient(): { resources: FhirResource[]; planted: string[] } {
       code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10-cm', code: 'I10' }] },
       subject: { reference: `Patient/${patient}` },
       onsetAge: { value: 95, unit: 'years', system: 'http://unitsofmeasure.org', code: 'a' },
+      abatementDateTime: '1935-06-07',
       recordedDate: '2022-07-08',
       note: [{ text: 'see https://patient-blog.example/planted' }],
     },
@@ -183,10 +184,10 @@ describe('Safe Harbor rules', () => {
     expect(safeHarborZip('SW1A 1AA')).toBeUndefined();
   });
 
-  it('a birth year is withheld once it could mean 90 or older', () => {
-    expect(birthYearImpliesOver89(1937, NOW)).toBe(false); // 88 or 89
-    expect(birthYearImpliesOver89(1936, NOW)).toBe(true); // 89 or 90: could be 90
-    expect(birthYearImpliesOver89(1931, NOW)).toBe(true);
+  it('a year is withheld once it could mean an age of 90 or older', () => {
+    expect(yearImpliesAgeOver89(1937, NOW)).toBe(false); // 88 or 89
+    expect(yearImpliesAgeOver89(1936, NOW)).toBe(true); // 89 or 90: could be 90
+    expect(yearImpliesAgeOver89(1931, NOW)).toBe(true);
   });
 
   it('names the 18 identifiers, and guesses what free text carried', () => {
@@ -225,6 +226,7 @@ describe('buildExtract', () => {
     const condition = extract.resources.find((r) => r.resourceType === 'Condition')!;
     expect(condition.onsetAge).toMatchObject({ value: 90, comparator: '>=' });
     expect(condition.recordedDate).toBe('2022');
+    expect(condition.abatementDateTime).toBeUndefined(); // 1935: an age over 89 by itself
   });
 
   it('keeps ages and birth years up to 89', () => {
@@ -267,7 +269,7 @@ describe('buildExtract', () => {
       expect(zip).toBe(expected);
       expect(zip === undefined || /^\d{3}$/.test(zip)).toBe(true);
       const year = Number((patient.birthDate as string).slice(0, 4));
-      expect(out.birthDate).toBe(birthYearImpliesOver89(year, NOW) ? undefined : String(year));
+      expect(out.birthDate).toBe(yearImpliesAgeOver89(year, NOW) ? undefined : String(year));
       references += expectResolves(extract);
       expectValid(extract);
     }
@@ -312,7 +314,7 @@ describe('buildExtract', () => {
         { fullUrl: 'urn:uuid:6f1c2d3e-0000-4000-8000-000000000002', resource: { resourceType: 'Encounter', status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB', display: 'ambulatory' }, subject: { reference: patientUrl }, period: { start: '2024-03-01T09:00:00Z', end: '2024-03-01T10:00:00Z' }, location: [{ location: { reference: 'Location/loc-planted', display: 'Ward 7, Plantedville' } }] }, request: { method: 'POST', url: 'Encounter' } },
         { fullUrl: 'urn:uuid:6f1c2d3e-0000-4000-8000-000000000003', resource: { resourceType: 'Procedure', status: 'completed', code: { coding: [{ system: 'http://snomed.info/sct', code: '73761001' }] }, subject: { reference: patientUrl }, encounter: { reference: 'urn:uuid:6f1c2d3e-0000-4000-8000-000000000002' }, performedPeriod: { start: '2024-03-01', end: '2024-03-01' } }, request: { method: 'POST', url: 'Procedure' } },
         { fullUrl: 'urn:uuid:6f1c2d3e-0000-4000-8000-000000000004', resource: { resourceType: 'AllergyIntolerance', clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] }, patient: { reference: patientUrl }, category: ['food'], criticality: 'high', reaction: [{ manifestation: [{ coding: [{ system: 'http://snomed.info/sct', code: '39579001' }] }], onset: '2019-05-06', description: 'after Plantedfamily wedding' }] }, request: { method: 'POST', url: 'AllergyIntolerance' } },
-        { fullUrl: 'urn:uuid:6f1c2d3e-0000-4000-8000-000000000005', resource: { resourceType: 'FamilyMemberHistory', status: 'completed', patient: { reference: patientUrl }, relationship: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode', code: 'FTH' }] }, name: 'Plantedfather', ageAge: { value: 97, unit: 'a', system: 'http://unitsofmeasure.org', code: 'a' } }, request: { method: 'POST', url: 'FamilyMemberHistory' } },
+        { fullUrl: 'urn:uuid:6f1c2d3e-0000-4000-8000-000000000005', resource: { resourceType: 'FamilyMemberHistory', status: 'completed', patient: { reference: patientUrl }, relationship: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode', code: 'FTH' }] }, name: 'Plantedfather', ageAge: { value: 1100, unit: 'months', system: 'http://unitsofmeasure.org', code: 'mo' } }, request: { method: 'POST', url: 'FamilyMemberHistory' } },
         { fullUrl: 'urn:uuid:6f1c2d3e-0000-4000-8000-000000000006', resource: { resourceType: 'Coverage', status: 'active', subscriberId: 'SUB-PLANTED-1', beneficiary: { reference: patientUrl }, payor: [{ reference: 'Organization/payer-planted', display: 'Planted Health Plan' }] }, request: { method: 'POST', url: 'Coverage' } },
         { fullUrl: 'urn:uuid:6f1c2d3e-0000-4000-8000-000000000007', resource: { resourceType: 'Location', name: 'Ward 7', address: { city: 'Plantedville', postalCode: '90210', state: 'CA' }, position: { longitude: -118.4, latitude: 34.1 } }, request: { method: 'POST', url: 'Location' } },
       ],
@@ -328,7 +330,7 @@ describe('buildExtract', () => {
     const byType = Object.fromEntries(extract.resources.map((r) => [r.resourceType, r]));
     expect(byType.Patient).toMatchObject({ birthDate: '1980', deceasedDateTime: '2024' });
     expect(byType.Encounter).toMatchObject({ period: { start: '2024', end: '2024' }, class: { code: 'AMB', display: 'ambulatory' } });
-    expect(byType.FamilyMemberHistory!.ageAge).toMatchObject({ value: 90, comparator: '>=' });
+    expect(byType.FamilyMemberHistory!.ageAge).toEqual({ value: 90, comparator: '>=', unit: 'years', system: 'http://unitsofmeasure.org', code: 'a' }); // 1,100 months
     expect(byType.Location!.address).toEqual({ postalCode: '902', state: 'CA' });
     expect(byType.AllergyIntolerance).toMatchObject({ category: ['food'], criticality: 'high', reaction: [{ onset: '2019' }] });
   });

@@ -17,13 +17,14 @@ import { ConsentryError } from '../errors.ts';
 import { categorize, categoryBit } from '../records/categories.ts';
 import type { FhirResource } from '../records/fhir-types.ts';
 import {
-  birthYearImpliesOver89,
+  ageInYears,
+  ageOver89,
   fhirDateYear,
-  isAgeInYears,
   isFhirTime,
   MAX_REPORTED_AGE,
   safeHarborZip,
   SafeHarborIdentifier,
+  yearImpliesAgeOver89,
 } from './safe-harbor.ts';
 
 export interface ExtractOptions {
@@ -262,6 +263,10 @@ export function buildExtract(input: readonly FhirResource[], { categories, now =
     if (CODED.has(key)) return value;
     const year = fhirDateYear(value);
     if (year !== undefined) {
+      if (yearImpliesAgeOver89(year, now)) {
+        remove(path, H.Dates);
+        return undefined;
+      }
       const reduced = String(year).padStart(4, '0');
       if (reduced !== value) remove(path, H.Dates);
       return reduced;
@@ -270,16 +275,15 @@ export function buildExtract(input: readonly FhirResource[], { categories, now =
     return undefined;
   };
 
-  const cleanAge = (q: Record<string, unknown>, key: string, path: string): Record<string, unknown> => {
-    const out = cleanObject(q, path);
-    if (typeof q.value === 'number' && q.value > MAX_REPORTED_AGE) {
-      remove(`${path}.value`, H.Dates);
-      out.value = MAX_REPORTED_AGE + 1;
-      // A Range's low and high are SimpleQuantities, which take no comparator.
-      if (key === 'low' || key === 'high') delete out.comparator;
-      else out.comparator = '>=';
+  const cleanAge = (q: Record<string, unknown>, key: string, path: string): Record<string, unknown> | undefined => {
+    const years = ageInYears(q);
+    if (years === undefined || years <= MAX_REPORTED_AGE) {
+      const out = cleanObject(q, path);
+      return Object.keys(out).length > 0 ? out : undefined;
     }
-    return out;
+    remove(`${path}.value`, H.Dates);
+    // A Range's low and high are SimpleQuantities, which take no comparator.
+    return ageOver89(key !== 'low' && key !== 'high');
   };
 
   const cleanValue = (key: string, value: unknown, path: string): unknown => {
@@ -292,7 +296,7 @@ export function buildExtract(input: readonly FhirResource[], { categories, now =
     if (typeof value.reference === 'string' || (key !== 'coding' && 'display' in value && !('code' in value) && !('system' in value))) {
       return cleanReference(value, path);
     }
-    if (isAgeInYears(value)) return cleanAge(value, key, path);
+    if (ageInYears(value) !== undefined) return cleanAge(value, key, path);
     const isCoding = key === 'coding' || (typeof value.code === 'string' && typeof value.system === 'string' && !('value' in value));
     const out = cleanObject(value, path, isCoding);
     return Object.keys(out).length > 0 ? out : undefined;
@@ -333,7 +337,7 @@ export function buildExtract(input: readonly FhirResource[], { categories, now =
 
   const cleanBirthDate = (value: unknown, path: string): string | undefined => {
     const year = typeof value === 'string' ? fhirDateYear(value) : undefined;
-    if (year === undefined || birthYearImpliesOver89(year, now)) {
+    if (year === undefined || yearImpliesAgeOver89(year, now)) {
       remove(path, H.Dates);
       return undefined;
     }

@@ -93,20 +93,33 @@ export function isFhirTime(value: string): boolean {
 export const MAX_REPORTED_AGE = 89;
 
 /**
- * Whether a birth year could mean an age over 89 at `now`: with only the year known, someone born in
- * `now.year - 90` may already be 90, so that year is withheld too.
+ * Whether a year indicates an age over 89 at `now`: a birth year, or the year of anything that
+ * happened to the person (a diagnosis in 1930 says they were alive then). With only the year kept,
+ * a year `now.year - 90` may already be 90 years ago, so it is withheld too.
  */
-export function birthYearImpliesOver89(birthYear: number, now: Date): boolean {
-  return now.getUTCFullYear() - birthYear > MAX_REPORTED_AGE;
+export function yearImpliesAgeOver89(year: number, now: Date): boolean {
+  return now.getUTCFullYear() - year > MAX_REPORTED_AGE;
 }
 
-/** UCUM and common spellings of a year as the unit of an Age. */
-const YEAR_UNITS = new Set(['a', 'yr', 'yrs', 'year', 'years', 'y']);
+const UCUM = 'http://unitsofmeasure.org';
+/** Units of an Age (UCUM codes and common spellings), in years. */
+const YEARS_PER_UNIT: Readonly<Record<string, number>> = {
+  a: 1, yr: 1, yrs: 1, y: 1, year: 1, years: 1,
+  mo: 1 / 12, month: 1 / 12, months: 1 / 12,
+  wk: 7 / 365.25, week: 7 / 365.25, weeks: 7 / 365.25,
+  d: 1 / 365.25, day: 1 / 365.25, days: 1 / 365.25,
+};
 
-/** Whether a Quantity-shaped object is an age in years. */
-export function isAgeInYears(q: Record<string, unknown>): boolean {
-  if (typeof q.value !== 'number') return false;
+/** A Quantity-shaped object's value in years, when its unit is a unit of age (undefined otherwise). */
+export function ageInYears(q: Record<string, unknown>): number | undefined {
+  if (typeof q.value !== 'number') return undefined;
   const code = typeof q.code === 'string' ? q.code.toLowerCase() : undefined;
   const unit = typeof q.unit === 'string' ? q.unit.toLowerCase() : undefined;
-  return (code !== undefined && YEAR_UNITS.has(code)) || (code === undefined && unit !== undefined && YEAR_UNITS.has(unit));
+  const perUnit = code !== undefined ? YEARS_PER_UNIT[code] : unit !== undefined ? YEARS_PER_UNIT[unit] : undefined;
+  return perUnit === undefined ? undefined : q.value * perUnit;
+}
+
+/** The age Safe Harbor reports for anyone over 89: 90 or older, in years. */
+export function ageOver89(withComparator: boolean): Record<string, unknown> {
+  return { value: MAX_REPORTED_AGE + 1, ...(withComparator ? { comparator: '>=' } : {}), unit: 'years', system: UCUM, code: 'a' };
 }
