@@ -4,9 +4,10 @@
  * stores nothing new). The anchor worker anchors them within seconds. It also registers the Access
  * Simulator's organisations (clinic, emergency provider, insurer) and has the local accreditor
  * accredit them, so /simulator starts ready, and creates one research study (type 2 diabetes,
- * aged 18–90, HbA1c ≥ 6.5 %) that a demo patient meets, for /eligibility.
+ * aged 18–90, HbA1c ≥ 6.5 %) that a demo patient meets, approved by a local institutional review
+ * board (registered and accredited like the simulator's organisations) so it is open, for /eligibility.
  */
-import { createWalletClient, http, type PublicClient } from 'viem';
+import { createWalletClient, http, keccak256, toHex, type PublicClient } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
 import { patientRegistryAbi, studyRegistryAbi } from '@consentry/sdk/abi/generated';
 import { ANVIL_MNEMONIC, fundOnLocalChain, prepareOrganizations, SIMULATOR_ACCOUNTS, SIMULATOR_ORGANIZATIONS } from '@consentry/sdk/access/simulator';
@@ -17,7 +18,9 @@ import { blobStoreFromEnv } from '@consentry/sdk/blobs/from-env';
 import type { FhirResource } from '@consentry/sdk/records/fhir-types';
 import { synthesizeBundles } from '@consentry/sdk/synth/generate';
 import { deriveAttributes } from '@consentry/sdk/zk/attributes';
-import { createStudy, readStudy } from '@consentry/sdk/zk/chain';
+import { accreditOrganization, readOrganization, registerOrganization } from '@consentry/sdk/access/actions';
+import { categoryMask } from '@consentry/sdk/records/categories';
+import { approveStudy, createStudy, readStudy, type StudyParamsInput } from '@consentry/sdk/zk/chain';
 import { checkEligibility } from '@consentry/sdk/zk/eligibility';
 import { compileCriteria } from '@consentry/sdk/zk/layout';
 import { describeCriteria, putStudyMetadata, type StudyMetadata } from '@consentry/sdk/zk/study-metadata';
@@ -48,6 +51,22 @@ async function whileServicesStart<T>(write: () => Promise<T>): Promise<T> {
 
 /** The demo study's researcher: development account 10 (the simulator uses 11–13). */
 export const DEMO_RESEARCHER_INDEX = 10;
+/** The local institutional review board that approves the demo study: development account 14. */
+export const DEMO_IRB_INDEX = 14;
+export const DEMO_IRB_NAME = 'Consentry Demo IRB (local)';
+
+/**
+ * The demo study's terms: paid in the local test token when it is deployed (5 tUSD per participant
+ * per purchase; free otherwise), consent for a year, k = 3, at most 1,000 participants, and the
+ * categories its extract takes.
+ */
+export const demoStudyTerms = (testToken: `0x${string}` | undefined): Omit<StudyParamsInput, 'metadataHash' | 'criteriaHash'> => ({
+  categories: BigInt(categoryMask(['labs', 'conditions', 'medications'])),
+  ...(testToken ? { paymentToken: testToken, pricePerParticipant: 5_000_000n } : {}),
+  consentDuration: 365n * 24n * 3600n,
+  minCohort: 3,
+  maxParticipants: 1000,
+});
 
 /**
  * The demo study. Synthetic demo patient 1 (development account 8: type 2 diabetes E11.9, HbA1c
@@ -134,9 +153,14 @@ export async function seedStudy(stack: Stack, log: (l: string) => void, metadata
     const researcher = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: DEMO_RESEARCHER_INDEX });
     await fundOnLocalChain(client, researcher.address);
     const wallet = createWalletClient({ account: researcher, chain: chainFor(stack.config.CHAIN_ID, stack.rpcUrl), transport: http(stack.rpcUrl) });
-    const result = await createStudy({ wallet, client, contracts }, { metadataHash, criteriaHash });
+    const result = await createStudy({ wallet, client, contracts }, { metadataHash, criteriaHash, ...demoStudyTerms(c.TestToken?.address) });
     studyId = result.studyId;
     log(`demo: created study #${studyId} (tx ${result.hash})`);
+  }
+  if ((await readStudy(client, contracts, studyId))?.status === 'Pending') {
+    const irb = await seedIrb(stack, log);
+    const result = await approveStudy({ wallet: irb, client, contracts }, studyId, keccak256(toHex(`${DEMO_IRB_NAME}: demonstration study, synthetic data only`)));
+    log(`demo: ${DEMO_IRB_NAME} approved study #${studyId} (tx ${result.hash})`);
   }
   const now = Math.floor(Date.now() / 1000);
   const meets = DEMO_ACCOUNTS.flatMap((a, i) => {
@@ -149,6 +173,31 @@ export async function seedStudy(stack: Stack, log: (l: string) => void, metadata
   log(`demo: study #${studyId} "${metadata.title}": ${describeCriteria(metadata.criteria).map((x) => x.text).join('; ')}`);
   log(`demo: study #${studyId} is met by ${meets.length > 0 ? meets.join(', ') : 'none of the demo patients'}; open /eligibility to prove and enrol`);
   return { studyId, created };
+}
+
+/** The demo IRB, registered and accredited by the local accreditor (idempotent); returns its wallet. */
+async function seedIrb(stack: Stack, log: (l: string) => void) {
+  const c = stack.deployment.contracts;
+  if (!c.OrganizationRegistry || !c.AccessGrants) throw new Error('This deployment has no OrganizationRegistry: no IRB can approve the demo study');
+  const client = publicClientFor(stack.rpcUrl, stack.config.CHAIN_ID) as PublicClient;
+  const contracts = { AccessGrants: c.AccessGrants.address, OrganizationRegistry: c.OrganizationRegistry.address };
+  const account = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: DEMO_IRB_INDEX });
+  const wallet = createWalletClient({ account, chain: chainFor(stack.config.CHAIN_ID, stack.rpcUrl), transport: http(stack.rpcUrl) });
+  await fundOnLocalChain(client, account.address);
+  const state = await readOrganization(client, contracts, account.address);
+  if (!state.registered) {
+    const r = await registerOrganization({ wallet, client, contracts }, { kind: 'irb', name: DEMO_IRB_NAME });
+    log(`demo: registered ${DEMO_IRB_NAME} ${account.address} (tx ${r.hash})`);
+  } else if (state.kind !== 'irb') {
+    throw new Error(`Account ${account.address} is registered as ${state.kind}, not an IRB: development account ${DEMO_IRB_INDEX} was used for something else on this chain`);
+  }
+  if (!state.accredited) {
+    const accreditor = walletClientFor(stack.rpcUrl, stack.config.CHAIN_ID, ANVIL_ACCOUNTS[0]!.privateKey);
+    const now = Number((await client.getBlock({ blockTag: 'latest' })).timestamp);
+    const r = await accreditOrganization({ wallet: accreditor, client, contracts }, { organization: account.address, until: now + 365 * 24 * 3600 });
+    log(`demo: accredited ${DEMO_IRB_NAME} (tx ${r.hash})`);
+  }
+  return wallet;
 }
 
 /** The simulator's organisations, registered and accredited (idempotent; local chain only). */

@@ -1,9 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   accessGrantsAbi,
+  consentTokenAbi,
+  erc2771ForwarderAbi,
   eligibilityVerifierAbi,
   issuerRegistryAbi,
   organizationRegistryAbi,
@@ -12,6 +14,7 @@ import {
   studyRegistryAbi,
 } from '@consentry/sdk/abi/generated';
 import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
+import { REPO_ROOT } from '@consentry/sdk/config';
 import { readDeployment } from '@consentry/sdk/deployment';
 import { ANVIL_ACCOUNTS, startAnvil, type AnvilInstance } from '@consentry/sdk/testing/anvil';
 import { issuerKeyFromSecret, issuerLeaf } from '@consentry/sdk/zk/credential';
@@ -100,6 +103,30 @@ describe('deployContracts', () => {
     expect(await client.readContract({ address: issuers, abi: issuerRegistryAbi, functionName: 'root' })).toBe(issuerLeaf(key.publicKey));
   });
 
+  it('wires the marketplace: the forwarder, the consent token minted by StudyRegistry, the IRB registry, the test token', async () => {
+    const d = readDeployment(31337, dir);
+    const client = publicClientFor(anvil.rpcUrl, 31337);
+    const deployer = ANVIL_ACCOUNTS[0]!.address;
+    const forwarder = d.contracts.Forwarder!.address;
+    const token = d.contracts.ConsentToken!.address;
+    const studies = d.contracts.StudyRegistry!.address;
+    const domain = await client.readContract({ address: forwarder, abi: erc2771ForwarderAbi, functionName: 'eip712Domain' });
+    expect(domain[1]).toBe('Consentry Forwarder');
+    expect(await client.readContract({ address: studies, abi: studyRegistryAbi, functionName: 'isTrustedForwarder', args: [forwarder] })).toBe(true);
+    expect(await client.readContract({ address: studies, abi: studyRegistryAbi, functionName: 'consentToken' })).toBe(token);
+    expect(await client.readContract({ address: studies, abi: studyRegistryAbi, functionName: 'organizationRegistry' })).toBe(
+      d.contracts.OrganizationRegistry!.address,
+    );
+    expect(await client.readContract({ address: token, abi: consentTokenAbi, functionName: 'isTrustedForwarder', args: [forwarder] })).toBe(true);
+    const minter = await client.readContract({ address: token, abi: consentTokenAbi, functionName: 'MINTER_ROLE' });
+    expect(await client.readContract({ address: token, abi: consentTokenAbi, functionName: 'hasRole', args: [minter, studies] })).toBe(true);
+    expect(await client.readContract({ address: token, abi: consentTokenAbi, functionName: 'hasRole', args: [`0x${'00'.repeat(32)}`, deployer] })).toBe(true);
+    expect(d.contracts.TestToken).toBeDefined();
+    if (d.contracts.StudyMarket) {
+      expect(await client.readContract({ address: token, abi: consentTokenAbi, functionName: 'hooks' })).toBe(d.contracts.StudyMarket.address);
+    }
+  });
+
   it('is idempotent: a second run reuses the deployment on the chain (immutables and linked libraries included)', async () => {
     const first = readDeployment(31337, dir);
     const again = await deployContracts({ rpcUrl: anvil.rpcUrl, privateKey, chainId: 31337, deploymentsDir: dir });
@@ -161,6 +188,28 @@ describe('deployContracts', () => {
       }),
     ).toBe(again.contracts.OrganizationRegistry!.address);
   });
+
+  it.skipIf(!existsSync(join(REPO_ROOT, 'contracts', 'src', 'StudyMarket.sol')))(
+    'a market deployed again gets a fresh ConsentToken (its hooks are set once), and what names the token with it',
+    async () => {
+      const first = readDeployment(31337, dir);
+      const file = join(dir, '31337.json');
+      const edited = JSON.parse(readFileSync(file, 'utf8'));
+      edited.contracts.StudyMarket.address = '0x000000000000000000000000000000000000dEaD';
+      writeFileSync(file, JSON.stringify(edited));
+      const lines: string[] = [];
+      const again = await deployContracts({ rpcUrl: anvil.rpcUrl, privateKey, chainId: 31337, deploymentsDir: dir, log: (l) => lines.push(l) });
+      expect(lines.some((l) => l.startsWith('ConsentToken calls an older StudyMarket'))).toBe(true);
+      for (const name of ['ConsentToken', 'StudyRegistry', 'StudyMarket'] as const) {
+        expect(again.contracts[name]!.address).not.toBe(first.contracts[name]!.address);
+      }
+      expect(again.contracts.Forwarder!.address).toBe(first.contracts.Forwarder!.address);
+      const client = publicClientFor(anvil.rpcUrl, 31337);
+      expect(await client.readContract({ address: again.contracts.ConsentToken!.address, abi: consentTokenAbi, functionName: 'hooks' })).toBe(
+        again.contracts.StudyMarket!.address,
+      );
+    },
+  );
 
   it('deploys again when the recorded address has no code (a fresh chain)', async () => {
     const fresh = await startAnvil();

@@ -13,11 +13,13 @@
  * Roles: the deployer is the admin of OrganizationRegistry, IssuerRegistry and EligibilityVerifier
  * and owner of ReleaseCommittee; on the local chain (31337) it is also an accreditor of organisations
  * and of credential issuers, so demos and tests can accredit them. StudyRegistry is granted
- * EligibilityVerifier's CONSUMER_ROLE (checked on every run, granted when missing).
+ * EligibilityVerifier's CONSUMER_ROLE and ConsentToken's MINTER_ROLE, and the ConsentToken's hooks
+ * are set to the StudyMarket (all checked on every run, done when missing). The ERC2771Forwarder
+ * ("Consentry Forwarder") is recorded as `Forwarder`; TestToken is deployed on the local chain only.
  *
  * CLI: `node --import tsx contracts/script/deploy.ts` (RPC_URL, CHAIN_ID, DEPLOYER_PRIVATE_KEY from the env).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { getAddress, keccak256, zeroAddress, type Abi, type Address, type Hex } from 'viem';
@@ -121,8 +123,25 @@ export const CONTRACT_NAMES = [
   'IssuerRegistry',
   'EligibilityGroth16Verifier',
   'EligibilityVerifier',
+  'Forwarder',
+  'ConsentToken',
   'StudyRegistry',
+  'TestToken',
+  'StudyMarket',
 ] as const satisfies readonly ContractName[];
+
+/** Contracts whose forge artifact has another name than their deployment entry. */
+const ARTIFACT_OF: Partial<Record<ContractName, string>> = { Forwarder: 'ERC2771Forwarder' };
+const artifactName = (name: ContractName): string => ARTIFACT_OF[name] ?? name;
+
+/**
+ * Contracts deployed only where they belong: the test ERC-20 (its faucet mints for free) on the
+ * local chain only, and the market once its source exists (it is being written alongside).
+ */
+const DEPLOYED_WHEN: Partial<Record<ContractName, (chainId: number) => boolean>> = {
+  TestToken: (chainId) => chainId === 31337 && existsSync(join(REPO_ROOT, 'contracts', 'src', 'TestToken.sol')),
+  StudyMarket: () => CONSTRUCTORS.StudyMarket !== undefined && existsSync(join(REPO_ROOT, 'contracts', 'src', 'StudyMarket.sol')),
+};
 
 type Deployed = Partial<Record<ContractName, { address: Address; startBlock: number }>>;
 
@@ -165,11 +184,42 @@ const CONSTRUCTORS: Partial<
       deployer,
     ],
   },
+  Forwarder: {
+    dependsOn: [],
+    // the EIP-712 domain name the sdk signs forward requests under
+    args: () => ['Consentry Forwarder'],
+  },
+  ConsentToken: {
+    dependsOn: ['Forwarder'],
+    // admin (grants MINTER_ROLE, sets the hooks once), trusted forwarder, metadata URI
+    args: ({ contracts, deployer }) => [deployer, contracts.Forwarder!.address, ''],
+  },
   StudyRegistry: {
-    dependsOn: ['EligibilityVerifier'],
-    args: ({ contracts }) => [contracts.EligibilityVerifier!.address],
+    dependsOn: ['Forwarder', 'EligibilityVerifier', 'ConsentToken', 'OrganizationRegistry'],
+    // trusted forwarder, eligibility verifier, consent token, organisation registry (its IRBs)
+    args: ({ contracts }) => [
+      contracts.Forwarder!.address,
+      contracts.EligibilityVerifier!.address,
+      contracts.ConsentToken!.address,
+      contracts.OrganizationRegistry!.address,
+    ],
+  },
+  StudyMarket: {
+    dependsOn: ['StudyRegistry', 'ReleaseCommittee', 'ConsentToken', 'Forwarder'],
+    // study registry, release committee, consent token (the only caller of its hooks), trusted
+    // forwarder, confirmation window (seconds the committee has to confirm before the buyer may be refunded)
+    args: ({ contracts }) => [
+      contracts.StudyRegistry!.address,
+      contracts.ReleaseCommittee!.address,
+      contracts.ConsentToken!.address,
+      contracts.Forwarder!.address,
+      STUDY_MARKET_CONFIRMATION_WINDOW_S,
+    ],
   },
 };
+
+/** How long the committee has to confirm a purchase before its buyer may be refunded: one day. */
+export const STUDY_MARKET_CONFIRMATION_WINDOW_S = 86_400n;
 
 /**
  * A library with public functions refuses to be called other than by DELEGATECALL: its runtime
@@ -188,41 +238,79 @@ function maskImmutables(code: Hex, immutables: ReadonlyArray<Span>): Hex {
   return `0x${bytes.toString('hex')}`;
 }
 
+type Clients = { client: ReturnType<typeof publicClientFor>; wallet: ReturnType<typeof walletClientFor> };
+
 /**
- * StudyRegistry spends nullifiers through EligibilityVerifier.consume, which only CONSUMER_ROLE may
- * call. Checked on every run rather than only after a fresh deploy, so a reused pair that lost the
- * role (or never got it, after a failed run) is repaired.
+ * Grants `grantee` the role `roleGetter` names on `target`, when it lacks it. Checked on every run
+ * rather than only after a fresh deploy, so a reused pair that lost the role (or never got it,
+ * after a failed run) is repaired.
  */
-async function grantConsumer(
-  client: ReturnType<typeof publicClientFor>,
-  wallet: ReturnType<typeof walletClientFor>,
-  contracts: Deployed,
+async function grantRole(
+  { client, wallet }: Clients,
+  target: { name: ContractName; address: Address },
+  roleGetter: string,
+  grantee: { name: ContractName; address: Address },
   log: (line: string) => void,
 ): Promise<void> {
-  const verifier = contracts.EligibilityVerifier?.address;
-  const studies = contracts.StudyRegistry?.address;
-  if (!verifier || !studies) return;
-  const { abi } = readArtifact('EligibilityVerifier');
-  const role = (await client.readContract({ address: verifier, abi, functionName: 'CONSUMER_ROLE' })) as Hex;
-  if (await client.readContract({ address: verifier, abi, functionName: 'hasRole', args: [role, studies] })) return;
+  const { abi } = readArtifact(artifactName(target.name));
+  const role = (await client.readContract({ address: target.address, abi, functionName: roleGetter })) as Hex;
+  if (await client.readContract({ address: target.address, abi, functionName: 'hasRole', args: [role, grantee.address] })) {
+    return;
+  }
   const hash = await wallet.writeContract({
-    address: verifier,
+    address: target.address,
     abi,
     functionName: 'grantRole',
-    args: [role, studies],
+    args: [role, grantee.address],
     account: wallet.account,
     chain: wallet.chain,
     gas: 100_000n,
   });
   const receipt = await client.waitForTransactionReceipt({ hash, timeout: 60_000 });
   if (receipt.status !== 'success') {
-    throw new ConsentryError('DEPLOY_FAILED', `Granting StudyRegistry the consumer role reverted (transaction ${hash})`);
+    throw new ConsentryError('DEPLOY_FAILED', `Granting ${grantee.name} ${roleGetter} on ${target.name} reverted (transaction ${hash})`);
   }
-  log(`granted StudyRegistry ${studies} CONSUMER_ROLE on EligibilityVerifier ${verifier}`);
+  log(`granted ${grantee.name} ${grantee.address} ${roleGetter} on ${target.name} ${target.address}`);
+}
+
+/**
+ * The roles between the contracts: StudyRegistry spends nullifiers through
+ * EligibilityVerifier.consume (CONSUMER_ROLE) and mints ConsentTokens (MINTER_ROLE); the
+ * ConsentToken tells the StudyMarket of grants and revocations (its hooks, set once).
+ */
+async function wireRoles(clients: Clients, contracts: Deployed, log: (line: string) => void): Promise<'ok' | 'stale-hooks'> {
+  const at = (name: ContractName) => (contracts[name] ? { name, address: contracts[name].address } : undefined);
+  const [verifier, token, studies, market] = [at('EligibilityVerifier'), at('ConsentToken'), at('StudyRegistry'), at('StudyMarket')];
+  if (verifier && studies) await grantRole(clients, verifier, 'CONSUMER_ROLE', studies, log);
+  if (token && studies) await grantRole(clients, token, 'MINTER_ROLE', studies, log);
+  if (token && market) return setHooks(clients, token.address, market.address, log);
+  return 'ok';
+}
+
+/** Points the ConsentToken's hooks at the market; they are set once, so a token whose hooks name another contract is stale. */
+async function setHooks(
+  { client, wallet }: Clients,
+  token: Address,
+  market: Address,
+  log: (line: string) => void,
+): Promise<'ok' | 'stale-hooks'> {
+  const { abi } = readArtifact('ConsentToken');
+  const current = getAddress((await client.readContract({ address: token, abi, functionName: 'hooks' })) as Address);
+  if (current === market) return 'ok';
+  if (current !== zeroAddress) return 'stale-hooks';
+  const hash = await wallet.writeContract({ address: token, abi, functionName: 'setHooks', args: [market], account: wallet.account, chain: wallet.chain, gas: 100_000n });
+  const receipt = await client.waitForTransactionReceipt({ hash, timeout: 60_000 });
+  if (receipt.status !== 'success') throw new ConsentryError('DEPLOY_FAILED', `Setting the ConsentToken's hooks reverted (transaction ${hash})`);
+  log(`set ConsentToken ${token} hooks to StudyMarket ${market}`);
+  return 'ok';
 }
 
 /** Deploys (or reuses) every contract, each on its own; see the file header. */
-export async function deployContracts(opts: DeployOptions): Promise<DeployResult> {
+export async function deployContracts(
+  opts: DeployOptions,
+  /** Deployed again even when on the chain (the ConsentToken whose set-once hooks name an older market). */
+  redeploy: ReadonlySet<ContractName> = new Set(),
+): Promise<DeployResult> {
   const log = opts.log ?? (() => {});
   const chainId = await assertChain(opts.rpcUrl, opts.chainId);
   const client = publicClientFor(opts.rpcUrl, chainId);
@@ -238,13 +326,14 @@ export async function deployContracts(opts: DeployOptions): Promise<DeployResult
   const contracts: Deployed = {};
   const deployedNow = new Set<ContractName>();
   for (const name of CONTRACT_NAMES) {
-    const artifact = readArtifact(name);
+    if (DEPLOYED_WHEN[name] && !DEPLOYED_WHEN[name](chainId)) continue;
+    const artifact = readArtifact(artifactName(name));
     const ctor = CONSTRUCTORS[name];
     const libraries = librariesOf(artifact);
     const missing = libraries.find((l) => !(l in contracts));
     if (missing) throw new ConsentryError('DEPLOY_FAILED', `${name} is linked against ${missing}, which is not in CONTRACT_NAMES before it`);
     const libraryAddresses = Object.fromEntries(libraries.map((l) => [l, contracts[l as ContractName]!.address]));
-    const recorded = existing?.contracts[name];
+    const recorded = redeploy.has(name) ? undefined : existing?.contracts[name];
     if (recorded) {
       const movedDependency = [...(ctor?.dependsOn ?? []), ...libraries].find((d) => deployedNow.has(d as ContractName));
       const code = movedDependency ? undefined : await client.getCode({ address: recorded.address });
@@ -271,7 +360,11 @@ export async function deployContracts(opts: DeployOptions): Promise<DeployResult
     log(`deployed ${name} at ${contracts[name].address} (block ${receipt.blockNumber})`);
     deployedNow.add(name);
   }
-  await grantConsumer(client, wallet, contracts, log);
+  if ((await wireRoles({ client, wallet }, contracts, log)) === 'stale-hooks') {
+    if (redeploy.has('ConsentToken')) throw new ConsentryError('DEPLOY_FAILED', 'A fresh ConsentToken already has hooks');
+    log('ConsentToken calls an older StudyMarket (its hooks are set once): deploying it, and what names it, again');
+    return deployContracts(opts, new Set([...redeploy, 'ConsentToken']));
+  }
   if (deployedNow.size === 0 && existing) {
     log(`reusing the deployment in ${file}`);
     return { ...existing, deployed: false };

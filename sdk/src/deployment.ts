@@ -32,6 +32,13 @@ export const deploymentSchema = z.object({
     EligibilityGroth16Verifier: contractEntry.optional(),
     EligibilityVerifier: contractEntry.optional(),
     StudyRegistry: contractEntry.optional(),
+    // The research marketplace (docs/decisions/022-studies-and-consent-tokens.md). Forwarder is
+    // OpenZeppelin's ERC2771Forwarder that relays gasless enrollments, revocations and claims;
+    // TestToken (the local chain's payment token, with a faucet) exists on 31337 only.
+    Forwarder: contractEntry.optional(),
+    ConsentToken: contractEntry.optional(),
+    TestToken: contractEntry.optional(),
+    StudyMarket: contractEntry.optional(),
   }),
 });
 

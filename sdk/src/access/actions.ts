@@ -26,6 +26,7 @@ import {
 } from 'viem';
 import {
   accessGrantsAbi,
+  consentTokenAbi,
   eligibilityVerifierAbi,
   issuerRegistryAbi,
   organizationRegistryAbi,
@@ -121,6 +122,7 @@ export const ALL_ABIS = [
   ...issuerRegistryAbi,
   ...eligibilityVerifierAbi,
   ...studyRegistryAbi,
+  ...consentTokenAbi,
 ] as Abi;
 
 /** A unix time (seconds, as a contract error carries it) as an ISO date and time. */
@@ -132,7 +134,11 @@ const ROLE_NAMES: Record<string, string> = {
   [keccak256(toHex('ACCREDITOR_ROLE'))]: 'accreditor',
   [keccak256(toHex('ISSUER_ACCREDITOR_ROLE'))]: 'issuer accreditor',
   [keccak256(toHex('CONSUMER_ROLE'))]: 'eligibility consumer',
+  [keccak256(toHex('MINTER_ROLE'))]: 'consent token minter',
 };
+
+/** IStudyRegistry.Status in its order, for the words of a refusal. */
+const STUDY_STATUS_WORDS = ['pending IRB review', 'approved', 'rejected by an IRB', 'paused by its researcher', 'closed', 'suspended by an IRB'];
 
 const ERROR_WORDS: Record<string, (args: readonly unknown[]) => string> = {
   AccessGrants__PatientNotRegistered: () => 'That address is not a registered patient',
@@ -182,7 +188,21 @@ const ERROR_WORDS: Record<string, (args: readonly unknown[]) => string> = {
   EligibilityVerifier__InputOutOfField: ([index]) => `Public input ${String(index)} of the proof is outside the field`,
   EligibilityVerifier__InvalidProof: () =>
     'The proof does not verify: it was altered, or made for another study or another enrolling address',
-  StudyRegistry__ZeroVerifier: () => 'The study registry needs an eligibility verifier',
+  StudyRegistry__ZeroAddress: () => 'The study registry needs an eligibility verifier, a consent token and an organisation registry',
+  StudyRegistry__ZeroConsentDuration: () => 'A study needs a consent duration',
+  StudyRegistry__InvalidCohort: ([k, max]) =>
+    `The minimum cohort must be at least 1 and the maximum of participants at least that (given ${String(k)} and ${String(max)})`,
+  StudyRegistry__PriceWithoutToken: () => 'A study with a price needs a payment token',
+  StudyRegistry__NotIrb: () => 'Only an accredited institutional review board may decide on a study',
+  StudyRegistry__NotResearcher: ([id]) => `Only the researcher of study #${String(id)} may do this`,
+  StudyRegistry__WrongStatus: ([id, status]) => `Study #${String(id)} is ${STUDY_STATUS_WORDS[Number(status)] ?? 'in another state'}, which does not allow this`,
+  ConsentToken__NonTransferable: () => 'Consent tokens cannot be transferred',
+  ConsentToken__ApprovalsDisabled: () => 'Consent tokens cannot be approved to an operator',
+  ConsentToken__ZeroAddress: () => 'The zero address cannot hold consent',
+  ConsentToken__AlreadyGranted: ([id]) => `This address already held consent to study #${String(id)}`,
+  ConsentToken__InvalidExpiry: () => 'A consent must expire in the future',
+  ConsentToken__NotHeld: ([id]) => `This address holds no consent to study #${String(id)}`,
+  ConsentToken__HooksAlreadySet: () => "The consent token's hooks are already set",
   StudyRegistry__InvalidCriteriaHash: () => 'The criteria hash must be a non-zero field element (compile the criteria with the sdk)',
   StudyRegistry__UnknownStudy: ([id]) => `There is no study #${String(id)}`,
   StudyRegistry__AlreadyEnrolled: ([id]) => `This address is already enrolled in study #${String(id)}`,

@@ -5,23 +5,30 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { keccak256, parseEventLogs, toHex, type Address, type Hex } from 'viem';
+import { keccak256, parseEventLogs, toHex, zeroAddress, zeroHash, type Address, type Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployContracts } from '../../../contracts/script/deploy.ts';
+import { consentTokenAbi, organizationRegistryAbi, studyRegistryAbi } from '../abi/generated.ts';
 import { ALL_ABIS, ActionRefusedError } from '../access/actions.ts';
 import { publicClientFor, walletClientFor } from '../clients.ts';
 import { ANVIL_ACCOUNTS, startAnvil, type AnvilInstance } from '../testing/anvil.ts';
 import { nodeArtifacts } from './artifacts.node.ts';
 import {
   addIssuer,
+  approveStudy,
   checkEnrollment,
+  closeStudy,
   createStudy,
   enroll,
   isEnrolled,
   isKnownRoot,
+  pauseStudy,
   readIssuerLeaves,
   readStudy,
+  rejectStudy,
   removeIssuer,
+  resumeStudy,
+  suspendStudy,
   type ZkContext,
   type ZkContracts,
 } from './chain.ts';
@@ -37,9 +44,11 @@ const enc = (s: string) => new TextEncoder().encode(s);
 type Account = (typeof ANVIL_ACCOUNTS)[number];
 // The deployer (issuer accreditor on the local chain), a researcher, one person's per-study
 // addresses, and someone watching the mempool.
-const [admin, researcher, inStudy1, inStudy2, inStudy1Again, inStudy3, inStudy4, mallory] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => ANVIL_ACCOUNTS[i]!) as Account[] as [
-  Account, Account, Account, Account, Account, Account, Account, Account,
+const [admin, researcher, inStudy1, inStudy2, inStudy1Again, inStudy3, inStudy4, mallory, irb] = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => ANVIL_ACCOUNTS[i]!) as Account[] as [
+  Account, Account, Account, Account, Account, Account, Account, Account, Account,
 ];
+const RATIONALE = keccak256(toHex('IRB minutes: approved'));
+const extractOf = (who: Account): Hex => keccak256(toHex(`sealed extract of ${who.address}`));
 
 const DIABETES: Criteria = { version: 1, age: { min: 18, max: 75 }, hba1c: { min: 6.5 }, conditions: { anyOf: ['E11.*'], noneOf: ['C*'] }, credentialMaxAgeDays: 180 };
 const NON_SMOKING_WOMEN: Criteria = { version: 1, sex: ['female'], smoker: ['never', 'former'], bmi: { max: 35 }, conditions: { noneOf: ['F*'] } };
@@ -47,6 +56,7 @@ const NON_SMOKING_WOMEN: Criteria = { version: 1, sex: ['female'], smoker: ['nev
 let anvil: AnvilInstance;
 let dir: string;
 let contracts: ZkContracts;
+let consentToken: Address;
 let fromBlock: bigint;
 const issuerA = issuerKeyFromSecret(enc('chain-test-issuer-a'));
 const issuerB = issuerKeyFromSecret(enc('chain-test-issuer-b'));
@@ -81,7 +91,19 @@ beforeAll(async () => {
   anvil = await startAnvil();
   const d = await deployContracts({ rpcUrl: anvil.rpcUrl, privateKey: admin.privateKey, chainId: CHAIN, deploymentsDir: dir });
   contracts = { IssuerRegistry: d.contracts.IssuerRegistry!.address, StudyRegistry: d.contracts.StudyRegistry!.address, EligibilityVerifier: d.contracts.EligibilityVerifier!.address };
+  consentToken = d.contracts.ConsentToken!.address;
   fromBlock = BigInt(d.startBlock);
+  // An institutional review board, registered and accredited (the deployer accredits on 31337).
+  const orgs = d.contracts.OrganizationRegistry!.address;
+  const irbWallet = walletClientFor(anvil.rpcUrl, CHAIN, irb.privateKey);
+  const adminWallet = walletClientFor(anvil.rpcUrl, CHAIN, admin.privateKey);
+  const IRB_KIND = 4;
+  for (const hash of [
+    await irbWallet.writeContract({ address: orgs, abi: organizationRegistryAbi, functionName: 'register', args: [IRB_KIND, keccak256(toHex('Chain Test IRB')), zeroHash], chain: null }),
+    await adminWallet.writeContract({ address: orgs, abi: organizationRegistryAbi, functionName: 'accredit', args: [irb.address, BigInt((await chainTime()) + 365 * DAY)], chain: null }),
+  ]) {
+    expect((await client().waitForTransactionReceipt({ hash })).status).toBe('success');
+  }
   const now = await chainTime();
   credential = signCredential(issuerB, {
     attributes: { birthDate: '1970-06-15', sex: 'female', smoker: 'never', conditions: ['E11.9', 'I10'], measures: { hba1c: 7.4, bmi: 29.3 } },
@@ -134,24 +156,46 @@ describe('eligibility on chain (real anvil, real proofs)', () => {
     expect(gone.message).toBe('This issuer is not accredited (never added, or already removed)');
   });
 
-  it('creates studies with their criteria hashes', async () => {
+  it('creates studies with their terms; they enroll only once an accredited IRB approves them', async () => {
+    const terms = { protocolHash: keccak256(toHex('protocol')), consentHash: keccak256(toHex('consent')), categories: 0b101n, consentDuration: BigInt(180 * DAY), minCohort: 3, maxParticipants: 1000 };
     for (const criteria of [DIABETES, NON_SMOKING_WOMEN, DIABETES, NON_SMOKING_WOMEN]) {
-      await createStudy(ctx(researcher), { metadataHash: keccak256(toHex(JSON.stringify(criteria))), criteriaHash: compileCriteria(criteria).criteriaHash });
+      await createStudy(ctx(researcher), { metadataHash: keccak256(toHex(JSON.stringify(criteria))), criteriaHash: compileCriteria(criteria).criteriaHash, ...terms });
     }
     const s1 = await readStudy(client(), contracts, 1n);
-    expect(s1).toMatchObject({ studyId: 1n, researcher: researcher.address, participantCount: 0, criteriaHash: compileCriteria(DIABETES).criteriaHash });
+    expect(s1).toMatchObject({ studyId: 1n, researcher: researcher.address, status: 'Pending', participantCount: 0, criteriaHash: compileCriteria(DIABETES).criteriaHash, ...terms });
     expect(await readStudy(client(), contracts, 5n)).toBeUndefined();
-    const bad = await refusal(createStudy(ctx(researcher), { metadataHash: `0x${'00'.repeat(32)}`, criteriaHash: 0n }));
-    expect(bad.errorName).toBe('StudyRegistry__InvalidCriteriaHash');
+    // Terms no contract would take are refused before the chain is asked.
+    await expect(createStudy(ctx(researcher), { metadataHash: zeroHash, criteriaHash: 1n, minCohort: 5, maxParticipants: 2 })).rejects.toMatchObject({
+      code: 'STUDY_PARAMS_INVALID',
+      message: expect.stringMatching(/maxParticipants must be at least minCohort/),
+    });
+    await expect(createStudy(ctx(researcher), { metadataHash: zeroHash, criteriaHash: 0n })).rejects.toMatchObject({ code: 'STUDY_PARAMS_INVALID' });
+    // The contract's own check stands behind it: a hash outside the field.
+    const outOfField = await refusal(createStudy(ctx(researcher), { metadataHash: zeroHash, criteriaHash: (1n << 255n) }));
+    expect(outOfField.errorName).toBe('StudyRegistry__InvalidCriteriaHash');
+
+    const pending = await refusal(enroll(ctx(inStudy1), 1n, await prove(1n, DIABETES, inStudy1.address)));
+    expect(pending.message).toBe('Study #1 is pending IRB review, which does not allow this');
+    const notIrb = await refusal(approveStudy(ctx(researcher), 1n, RATIONALE));
+    expect(notIrb.message).toBe('Only an accredited institutional review board may decide on a study');
+    for (const id of [1n, 2n, 3n, 4n]) {
+      const decided = await approveStudy(ctx(irb), id, RATIONALE);
+      expect(decided.events.map((e) => e.eventName)).toEqual(['StudyDecided', 'StudyStatusChanged']);
+    }
+    expect(await readStudy(client(), contracts, 1n)).toMatchObject({ status: 'Approved', irb: irb.address });
   });
 
   it('an eligible patient enrolls in study 1 with a real proof', async () => {
     const bundle = await prove(1n, DIABETES, inStudy1.address);
     await checkEnrollment(client(), contracts, 1n, bundle, inStudy1.address);
-    const result = await enroll(ctx(inStudy1), 1n, bundle);
+    const result = await enroll(ctx(inStudy1), 1n, bundle, extractOf(inStudy1));
     receipts.study1 = result.hash;
     expect(result.nullifier).toBe(bundle.nullifier);
-    expect(result.events.map((e) => e.eventName)).toEqual(['NullifierConsumed', 'Enrolled']);
+    expect(result.extractHash).toBe(extractOf(inStudy1));
+    expect(result.expiresAt).toBe(result.blockTimestamp + BigInt(180 * DAY));
+    expect(result.events.map((e) => e.eventName)).toEqual(['NullifierConsumed', 'TransferSingle', 'ConsentGranted', 'Enrolled']);
+    expect(await client().readContract({ address: consentToken, abi: consentTokenAbi, functionName: 'isActive', args: [inStudy1.address, 1n] })).toBe(true);
+    expect(await client().readContract({ address: contracts.StudyRegistry, abi: studyRegistryAbi, functionName: 'extractHashOf', args: [1n, inStudy1.address] })).toBe(extractOf(inStudy1));
     expect(await isEnrolled(client(), contracts, 1n, inStudy1.address)).toBe(true);
     expect((await readStudy(client(), contracts, 1n))!.participantCount).toBe(1);
     const receipt = await client().getTransactionReceipt({ hash: result.hash });
@@ -179,20 +223,24 @@ describe('eligibility on chain (real anvil, real proofs)', () => {
     expect(stolen.message).toContain(`this proof was made for ${inStudy2.address}, not for ${mallory.address}`);
     expect(await isEnrolled(client(), contracts, 2n, mallory.address)).toBe(false);
 
-    const result = await enroll(ctx(inStudy2), 2n, bundle);
+    const result = await enroll(ctx(inStudy2), 2n, bundle, extractOf(inStudy2));
     receipts.study2 = result.hash;
     expect(await isEnrolled(client(), contracts, 2n, inStudy2.address)).toBe(true);
 
     // What the chain says about the two enrollments of this one person: the events of each
-    // transaction. The only value they share is the StudyRegistry (the consumer every
-    // NullifierConsumed names); study ids, addresses and nullifiers all differ.
+    // transaction. What they share is only what every enrollment shows (the StudyRegistry, as the
+    // verifier's consumer and the token's operator; the mint's zero sender and amount 1; the
+    // expiry when both fell in the same second); the addresses, nullifiers and extract hashes differ.
     const values = async (hash: Hex) => {
       const { logs } = await client().getTransactionReceipt({ hash });
       return new Set(parseEventLogs({ abi: ALL_ABIS, logs }).flatMap((l) => Object.values(l.args as Record<string, unknown>).map((v) => String(v).toLowerCase())));
     };
     const [one, two] = [await values(receipts.study1!), await values(receipts.study2!)];
-    expect(one.size).toBeGreaterThanOrEqual(4);
-    expect([...one].filter((v) => two.has(v))).toEqual([contracts.StudyRegistry.toLowerCase()]);
+    expect(one.size).toBeGreaterThanOrEqual(6);
+    const shared = [...one].filter((v) => two.has(v));
+    expect(shared).toContain(contracts.StudyRegistry.toLowerCase());
+    for (const personal of [inStudy1.address, inStudy2.address, extractOf(inStudy1), extractOf(inStudy2)]) expect(shared).not.toContain(personal.toLowerCase());
+    expect(shared.filter((v) => v !== contracts.StudyRegistry.toLowerCase() && v !== zeroAddress && v !== '1' && !/^\d{10}$/.test(v))).toEqual([]);
   });
 
   it('a proof for other criteria than the study\'s is refused in words', async () => {
@@ -223,5 +271,28 @@ describe('eligibility on chain (real anvil, real proofs)', () => {
     expect(refused.message).toMatch(/changed more than an hour ago: make a new proof/);
     expect(await isKnownRoot(client(), contracts, stale.issuersRoot)).toBe(false);
     expect(await isKnownRoot(client(), contracts, now.root)).toBe(true);
+  });
+
+  it('IRB rejection and suspension, researcher pause, resume and close, each refusal in words', async () => {
+    const params = { metadataHash: keccak256(toHex('lifecycle')), criteriaHash: compileCriteria(DIABETES).criteriaHash };
+    const rejected = (await createStudy(ctx(researcher), params)).studyId;
+    await rejectStudy(ctx(irb), rejected, RATIONALE);
+    expect((await readStudy(client(), contracts, rejected))!.status).toBe('Rejected');
+    expect((await refusal(approveStudy(ctx(irb), rejected, RATIONALE))).message).toBe(`Study #${rejected} is rejected by an IRB, which does not allow this`);
+
+    const id = (await createStudy(ctx(researcher), params)).studyId;
+    await approveStudy(ctx(irb), id, RATIONALE);
+    expect((await refusal(pauseStudy(ctx(mallory), id))).message).toBe(`Only the researcher of study #${id} may do this`);
+    await pauseStudy(ctx(researcher), id);
+    expect((await readStudy(client(), contracts, id))!.status).toBe('Paused');
+    await resumeStudy(ctx(researcher), id);
+    expect((await readStudy(client(), contracts, id))!.status).toBe('Approved');
+    const suspended = await suspendStudy(ctx(irb), id, RATIONALE);
+    expect(suspended.events.map((e) => e.eventName)).toEqual(['StudySuspended', 'StudyStatusChanged']);
+    expect((await refusal(closeStudy(ctx(researcher), id))).message).toBe(`Study #${id} is suspended by an IRB, which does not allow this`);
+
+    const closed = (await createStudy(ctx(researcher), params)).studyId;
+    await closeStudy(ctx(researcher), closed);
+    expect((await readStudy(client(), contracts, closed))!.status).toBe('Closed');
   });
 });

@@ -1,7 +1,9 @@
 /**
  * The on-chain side of zero-knowledge eligibility, browser-safe (docs/decisions/020-on-chain-eligibility.md):
  * issuer accreditors add and remove issuer keys in IssuerRegistry's tree, researchers create
- * studies, participants enroll with a proof. Like the access actions (../access/actions.ts), every
+ * studies (with their terms: docs/decisions/022-studies-and-consent-tokens.md), accredited IRBs
+ * approve, reject or suspend them, researchers pause, resume or close them, participants enroll
+ * with a proof and their sealed extract's hash. Like the access actions (../access/actions.ts), every
  * transaction is simulated first (a refusal becomes the contract's custom error in words before
  * anyone pays), sent with an explicit gas limit, and returned with its decoded events.
  *
@@ -10,6 +12,8 @@
  */
 import {
   parseEventLogs,
+  zeroAddress,
+  zeroHash,
   type Abi,
   type Account,
   type Address,
@@ -19,6 +23,7 @@ import {
   type Transport,
   type WalletClient,
 } from 'viem';
+import { z } from 'zod';
 import { eligibilityVerifierAbi, issuerRegistryAbi, studyRegistryAbi } from '../abi/generated.ts';
 import { ActionRefusedError, ALL_ABIS, describeRevert, revertOf, type ActionResult } from '../access/actions.ts';
 import { ConsentryError } from '../errors.ts';
@@ -74,7 +79,14 @@ export class IssuersRootMismatchError extends ConsentryError {
 export const ZK_GAS = {
   addIssuer: 400_000n,
   removeIssuer: 900_000n,
-  createStudy: 200_000n,
+  // A study is ten storage slots (~260k measured): a margin, not an estimate.
+  createStudy: 400_000n,
+  approve: 150_000n,
+  reject: 150_000n,
+  suspend: 150_000n,
+  pause: 100_000n,
+  resume: 100_000n,
+  close: 100_000n,
   enroll: 1_500_000n,
 } as const;
 
@@ -183,29 +195,114 @@ export function isKnownRoot(client: PublicClient, contracts: Pick<ZkContracts, '
 
 // ------------------------------------------------------------------ studies
 
-/** Creates a study with its metadata document's hash and its compiled criteria's hash. */
-export async function createStudy(
-  ctx: ZkContext,
-  s: { metadataHash: Hex; criteriaHash: bigint },
-): Promise<ActionResult & { studyId: bigint }> {
-  const result = await send(ctx, ctx.contracts.StudyRegistry, studyRegistryAbi, 'createStudy', [s.metadataHash, s.criteriaHash]);
+/** Where a study stands (IStudyRegistry.Status, in its order). */
+export const STUDY_STATUSES = ['Pending', 'Approved', 'Rejected', 'Paused', 'Closed', 'Suspended'] as const;
+export type StudyStatus = (typeof STUDY_STATUSES)[number];
+
+const hash32 = z.custom<Hex>((v) => typeof v === 'string' && /^0x[0-9a-fA-F]{64}$/.test(v), 'must be a 32-byte hex hash');
+const address20 = z.custom<Address>((v) => typeof v === 'string' && /^0x[0-9a-fA-F]{40}$/.test(v), 'must be a 20-byte hex address');
+const uint = (bits: number) => z.bigint().nonnegative().lt(1n << BigInt(bits), `must fit in ${bits} bits`);
+
+/**
+ * What a researcher registers (IStudyRegistry.StudyParams). Only the two hashes of issue 6 are
+ * required; the rest default to a free study with no token (price 0), no categories, a year's
+ * consent, k = 1 and no practical maximum, so a study registered without terms still works.
+ */
+export const studyParamsSchema = z
+  .object({
+    metadataHash: hash32,
+    criteriaHash: z.bigint().positive(),
+    protocolHash: hash32.default(zeroHash),
+    consentHash: hash32.default(zeroHash),
+    categories: uint(256).default(0n),
+    paymentToken: address20.default(zeroAddress),
+    pricePerParticipant: uint(256).default(0n),
+    /** Seconds. */
+    consentDuration: uint(64).positive().default(365n * 24n * 3600n),
+    minCohort: z.number().int().min(1).max(2 ** 32 - 1).default(1),
+    maxParticipants: z.number().int().min(1).max(2 ** 32 - 1).default(2 ** 32 - 1),
+  })
+  .refine((p) => p.maxParticipants >= p.minCohort, { message: 'maxParticipants must be at least minCohort', path: ['maxParticipants'] })
+  .refine((p) => p.pricePerParticipant === 0n || p.paymentToken !== zeroAddress, { message: 'a price needs a payment token', path: ['paymentToken'] });
+export type StudyParamsInput = z.input<typeof studyParamsSchema>;
+export type StudyParams = z.output<typeof studyParamsSchema>;
+
+/** Registers a study (Pending until an accredited IRB approves it); the wallet's account is its researcher. */
+export async function createStudy(ctx: ZkContext, input: StudyParamsInput): Promise<ActionResult & { studyId: bigint }> {
+  const parsed = studyParamsSchema.safeParse(input);
+  if (!parsed.success) throw new ConsentryError('STUDY_PARAMS_INVALID', `The study's terms are not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const result = await send(ctx, ctx.contracts.StudyRegistry, studyRegistryAbi, 'createStudy', [parsed.data]);
   return { ...result, studyId: eventArgs(result, 'StudyCreated').studyId as bigint };
 }
 
-export interface StudyOnChain {
+/** An accredited IRB approves a pending study (it opens for enrollment), with its rationale's hash. */
+export function approveStudy(ctx: ZkContext, studyId: bigint, rationaleHash: Hex): Promise<ActionResult> {
+  return send(ctx, ctx.contracts.StudyRegistry, studyRegistryAbi, 'approve', [studyId, rationaleHash]);
+}
+
+/** An accredited IRB rejects a pending study (final), with its rationale's hash. */
+export function rejectStudy(ctx: ZkContext, studyId: bigint, rationaleHash: Hex): Promise<ActionResult> {
+  return send(ctx, ctx.contracts.StudyRegistry, studyRegistryAbi, 'reject', [studyId, rationaleHash]);
+}
+
+/** An accredited IRB suspends an approved or paused study (final), with its rationale's hash. */
+export function suspendStudy(ctx: ZkContext, studyId: bigint, rationaleHash: Hex): Promise<ActionResult> {
+  return send(ctx, ctx.contracts.StudyRegistry, studyRegistryAbi, 'suspend', [studyId, rationaleHash]);
+}
+
+/** The researcher pauses an approved study (no enrollment until resumed). */
+export function pauseStudy(ctx: ZkContext, studyId: bigint): Promise<ActionResult> {
+  return send(ctx, ctx.contracts.StudyRegistry, studyRegistryAbi, 'pause', [studyId]);
+}
+
+/** The researcher resumes a paused study. */
+export function resumeStudy(ctx: ZkContext, studyId: bigint): Promise<ActionResult> {
+  return send(ctx, ctx.contracts.StudyRegistry, studyRegistryAbi, 'resume', [studyId]);
+}
+
+/** The researcher closes a pending, approved or paused study (final; consents given stand). */
+export function closeStudy(ctx: ZkContext, studyId: bigint): Promise<ActionResult> {
+  return send(ctx, ctx.contracts.StudyRegistry, studyRegistryAbi, 'close', [studyId]);
+}
+
+export interface StudyOnChain extends Omit<StudyParams, 'consentDuration'> {
   studyId: bigint;
   researcher: Address;
+  status: StudyStatus;
   createdAt: bigint;
   participantCount: number;
-  metadataHash: Hex;
-  criteriaHash: bigint;
+  consentDuration: bigint;
+  /** The deciding IRB (zero address while Pending). */
+  irb: Address;
+  /** 0 while Pending. */
+  decidedAt: bigint;
 }
 
 /** A study as StudyRegistry stores it, or undefined if there is none with this id. */
 export async function readStudy(client: PublicClient, contracts: Pick<ZkContracts, 'StudyRegistry'>, studyId: bigint): Promise<StudyOnChain | undefined> {
   const s = await client.readContract({ address: contracts.StudyRegistry, abi: studyRegistryAbi, functionName: 'studyOf', args: [studyId] });
   if (s.createdAt === 0n) return undefined;
-  return { studyId, researcher: s.researcher, createdAt: s.createdAt, participantCount: s.participantCount, metadataHash: s.metadataHash, criteriaHash: s.criteriaHash };
+  const status = STUDY_STATUSES[s.status];
+  if (!status) throw new ConsentryError('STUDY_STATUS_UNKNOWN', `Study #${studyId} has status ${s.status}, which this sdk does not know`);
+  return {
+    studyId,
+    researcher: s.researcher,
+    status,
+    createdAt: s.createdAt,
+    participantCount: s.participantCount,
+    minCohort: s.minCohort,
+    maxParticipants: s.maxParticipants,
+    consentDuration: s.consentDuration,
+    paymentToken: s.paymentToken,
+    irb: s.irb,
+    decidedAt: s.decidedAt,
+    pricePerParticipant: s.pricePerParticipant,
+    categories: s.categories,
+    metadataHash: s.metadataHash,
+    protocolHash: s.protocolHash,
+    consentHash: s.consentHash,
+    criteriaHash: s.criteriaHash,
+  };
 }
 
 /** The proof as a contract takes it (the EligibilityProof struct, contracts/src/types/EligibilityProof.sol). */
@@ -221,11 +318,17 @@ export function eligibilityProofArgs(bundle: EnrollmentProof) {
 }
 
 /**
- * Enrolls the wallet's account in `studyId` with a proof made for this study and this account
- * (the recipient). The contract judges; when it refuses a proof that names another recipient or
- * study, the words say which.
+ * Enrolls the wallet's account in an approved `studyId` with a proof made for this study and this
+ * account (the recipient), registering the hash of its sealed de-identified extract (zero while
+ * there is none); the account is minted the study's consent token. The contract judges; when it
+ * refuses a proof that names another recipient or study, the words say which.
  */
-export async function enroll(ctx: ZkContext, studyId: bigint, bundle: EnrollmentProof): Promise<ActionResult & { nullifier: bigint }> {
+export async function enroll(
+  ctx: ZkContext,
+  studyId: bigint,
+  bundle: EnrollmentProof,
+  extractHash: Hex = zeroHash,
+): Promise<ActionResult & { nullifier: bigint; expiresAt: bigint; extractHash: Hex }> {
   const sender = ctx.wallet.account.address;
   const explain = (errorName: string, words: string): string => {
     if (errorName !== 'EligibilityVerifier__InvalidProof') return words;
@@ -235,8 +338,9 @@ export async function enroll(ctx: ZkContext, studyId: bigint, bundle: Enrollment
     if (bundle.studyId !== studyId) return `${words}: this proof was made for study #${bundle.studyId}, not #${studyId}`;
     return words;
   };
-  const result = await send(ctx, ctx.contracts.StudyRegistry, studyRegistryAbi, 'enroll', [studyId, eligibilityProofArgs(bundle)], explain);
-  return { ...result, nullifier: eventArgs(result, 'Enrolled').nullifier as bigint };
+  const result = await send(ctx, ctx.contracts.StudyRegistry, studyRegistryAbi, 'enroll', [studyId, eligibilityProofArgs(bundle), extractHash], explain);
+  const a = eventArgs(result, 'Enrolled');
+  return { ...result, nullifier: a.nullifier as bigint, expiresAt: BigInt(a.expiresAt as bigint), extractHash: a.extractHash as Hex };
 }
 
 /**

@@ -11,7 +11,7 @@ import { studyRegistryAbi } from '@consentry/sdk/abi/generated';
 import { blobStoreFromEnv } from '@consentry/sdk/blobs/from-env';
 import type { BlobStore } from '@consentry/sdk/blobs/types';
 import { publicClientFor } from '@consentry/sdk/clients';
-import { readStudy } from '@consentry/sdk/zk/chain';
+import { readStudy, type StudyStatus } from '@consentry/sdk/zk/chain';
 import { compileCriteria } from '@consentry/sdk/zk/layout';
 import { describeCriteria, readStudyMetadata, type StudyMetadata } from '@consentry/sdk/zk/study-metadata';
 import { serverConfig } from './config.server.ts';
@@ -20,6 +20,8 @@ export interface StudyView {
   /** Decimal. */
   id: string;
   researcher: Address;
+  /** Where it stands; only Approved studies enroll (docs/decisions/022-studies-and-consent-tokens.md). */
+  status: StudyStatus;
   createdAt: number;
   participantCount: number;
   metadataHash: Hex;
@@ -85,6 +87,7 @@ export async function listStudies(opts: { client?: PublicClient; studyRegistry: 
             describe(store, s).then((d) => ({
               id: s.studyId.toString(),
               researcher: s.researcher,
+              status: s.status,
               createdAt: Number(s.createdAt),
               participantCount: s.participantCount,
               metadataHash: s.metadataHash,

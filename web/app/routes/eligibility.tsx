@@ -64,7 +64,9 @@ export async function loader(): Promise<LoaderData> {
   }
   if (!registry) return { studies: [], artifacts, problem: 'Studies are not deployed on this chain yet. Start Consentry with `npm start`.' };
   try {
-    return { studies: await listStudies({ studyRegistry: registry }), artifacts, problem: null };
+    // Only studies an IRB approved and that are open enroll; the others are not offered.
+    const studies = await listStudies({ studyRegistry: registry });
+    return { studies: studies.filter((s) => s.status === 'Approved'), artifacts, problem: null };
   } catch (err) {
     const words = err instanceof Error ? ((err as { shortMessage?: string }).shortMessage ?? err.message.split('\n')[0]) : String(err);
     return { studies: [], artifacts, problem: `The studies cannot be read from the chain right now: ${words}` };
@@ -186,7 +188,7 @@ function EligibilityWorkspace({ config, address, keys, data }: { config: PublicC
           You enrol from a new address made for each study from your private identity, never from your wallet, so no
           study can link you to your wallet or to another study. {config.chainId === LOCAL_CHAIN_ID ? 'On this local chain the page gives that address the gas its transaction needs; a relayer that pays the fee for you comes later (issue 7).' : 'That address needs a little gas for its transaction until the relayer of issue 7 pays the fee for you.'}
         </p>
-        {!data.problem && data.studies.length === 0 ? <p>No studies yet.</p> : null}
+        {!data.problem && data.studies.length === 0 ? <p>No studies are open for enrolment yet.</p> : null}
         {!contracts ? <p className="error">The eligibility contracts are not deployed on this chain.</p> : null}
         {contracts
           ? data.studies.map((s) => (
