@@ -481,9 +481,8 @@ contract StudyRegistryTest is EligibilityFixture, ForwardRequests {
     }
 
     function test_enroll_relayedRequest_participantIsTheSignerNotTheRelayer() public {
-        // No one has the fixture recipient's key, so a relayed enrollment signed by another key is
-        // enrolled as that signer: the proof, bound to ALICE, is refused for it, and nothing is
-        // credited to the relayer either.
+        // A relayed enrollment signed by another key is enrolled as that signer: the proof, bound
+        // to ALICE, is refused for it, and nothing is credited to the relayer either.
         _approve(1);
         uint256 key = 0xB0B;
         ERC2771Forwarder.ForwardRequestData memory req = _signedRequest(
@@ -500,6 +499,50 @@ contract StudyRegistryTest is EligibilityFixture, ForwardRequests {
         forwarder.execute(req);
         assertFalse(studies.isEnrolled(1, ALICE));
         assertFalse(studies.isEnrolled(1, vm.addr(key)));
+    }
+
+    /// @dev The fixture's `relayed` proof: another person's, for study 1, bound to the address of a published test key.
+    function _relayedProof() internal view returns (uint256 key, address participant, EligibilityProof memory p) {
+        string memory json = vm.readFile("contracts/test/fixtures/eligibility.json");
+        key = vm.parseJsonUint(json, ".relayed.privateKey");
+        participant = vm.parseJsonAddress(json, ".relayed.recipient");
+        assertEq(vm.addr(key), participant);
+        assertEq(vm.parseJsonUint(json, ".relayed.studyId"), 1);
+        uint256[] memory proof = vm.parseJsonUintArray(json, ".relayed.proof");
+        p.issuersRoot = fixtureRoot;
+        p.criteriaHash = vm.parseJsonUint(json, ".relayed.criteriaHash");
+        p.time = proofTime;
+        p.nullifier = vm.parseJsonUint(json, ".relayed.nullifier");
+        for (uint256 k; k < 8; ++k) p.proof[k] = proof[k];
+    }
+
+    function test_enroll_throughForwarder_realProof_participantIsTheSigner() public {
+        _approve(1);
+        (uint256 key, address participant, EligibilityProof memory p) = _relayedProof();
+        uint64 expiry = uint64(block.timestamp) + DURATION;
+        ERC2771Forwarder.ForwardRequestData memory req = _signedRequest(
+            forwarder, key, address(studies), abi.encodeCall(IStudyRegistry.enroll, (1, p, EXTRACT))
+        );
+        vm.expectEmit(true, true, false, true, address(studies));
+        emit IStudyRegistry.Enrolled(1, participant, p.nullifier, EXTRACT, expiry);
+        vm.prank(MALLORY); // the relayer pays; the participant has no ether
+        forwarder.execute(req);
+        assertEq(participant.balance, 0);
+        assertTrue(studies.isEnrolled(1, participant));
+        assertFalse(studies.isEnrolled(1, MALLORY));
+        assertTrue(token.isActive(participant, 1));
+        assertEq(token.balanceOf(MALLORY, 1), 0);
+        assertEq(studies.extractHashOf(1, participant), EXTRACT);
+        // ALICE, another person, still enrolls directly beside it.
+        _enroll(ALICE, 1, _proof(1));
+        assertEq(studies.studyOf(1).participantCount, 2);
+        // The participant then revokes through the forwarder too.
+        ERC2771Forwarder.ForwardRequestData memory revokeReq =
+            _signedRequest(forwarder, key, address(token), abi.encodeCall(IConsentToken.revoke, (1)));
+        vm.prank(MALLORY);
+        forwarder.execute(revokeReq);
+        assertFalse(token.isActive(participant, 1));
+        assertTrue(token.isRevoked(participant, 1));
     }
 
     function test_enroll_proofForAnotherStudy_reverts() public {
