@@ -131,7 +131,8 @@ contract StudyMarket is IStudyMarket, ERC2771Context, EIP712, ReentrancyGuard {
         Holder storage h = _holders[studyId][holder];
         // Already checkpointed as expired (or never joined): nothing accrues, nothing to do.
         if (!h.active) return;
-        _leave(studyId, _markets[studyId], h, holder, false);
+        // A consent revoked after it expired (not yet checkpointed) is reported as expired.
+        _leave(studyId, _markets[studyId], h, holder, h.expiresAt <= block.timestamp);
     }
 
     // ---------------------------------------------------------------- market

@@ -690,6 +690,18 @@ contract StudyMarketTest is StudyMarketFixture {
         assertEq(market.activeCountOf(STUDY), 2);
     }
 
+    function test_revokeAfterExpiry_reportedAsExpired_keepsEarnings() public {
+        address[] memory h = _enrollMany(STUDY, 3);
+        _confirm(_buy(STUDY));
+        vm.warp(block.timestamp + DURATION + 1);
+        vm.expectEmit(address(market));
+        emit IStudyMarket.HolderLeft(STUDY, h[0], true);
+        vm.prank(h[0]);
+        consent.revoke(STUDY);
+        assertEq(market.activeCountOf(STUDY), 2);
+        assertEq(market.claimable(STUDY, h[0]), PRICE);
+    }
+
     function test_advanceExpiries_bounded() public {
         _enrollMany(STUDY, 5);
         vm.warp(block.timestamp + DURATION);
