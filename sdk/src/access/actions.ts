@@ -33,6 +33,7 @@ import {
   patientRegistryAbi,
   recordAnchorAbi,
   releaseCommitteeAbi,
+  studyMarketAbi,
   studyRegistryAbi,
 } from '../abi/generated.ts';
 import { ConsentryError } from '../errors.ts';
@@ -123,6 +124,7 @@ export const ALL_ABIS = [
   ...eligibilityVerifierAbi,
   ...studyRegistryAbi,
   ...consentTokenAbi,
+  ...studyMarketAbi,
 ] as Abi;
 
 /** A unix time (seconds, as a contract error carries it) as an ISO date and time. */

@@ -24,7 +24,7 @@ import {
   type WalletClient,
 } from 'viem';
 import { z } from 'zod';
-import { eligibilityVerifierAbi, issuerRegistryAbi, studyRegistryAbi } from '../abi/generated.ts';
+import { consentTokenAbi, eligibilityVerifierAbi, issuerRegistryAbi, studyRegistryAbi } from '../abi/generated.ts';
 import { ActionRefusedError, ALL_ABIS, describeRevert, revertOf, type ActionResult } from '../access/actions.ts';
 import { ConsentryError } from '../errors.ts';
 import { issuersTree } from './issuers-tree.ts';
@@ -37,6 +37,8 @@ export interface ZkContracts {
   IssuerRegistry: Address;
   StudyRegistry: Address;
   EligibilityVerifier: Address;
+  /** The study registry's ConsentToken (needed by the consent functions only). */
+  ConsentToken?: Address;
 }
 
 export interface ZkContext {
@@ -88,6 +90,8 @@ export const ZK_GAS = {
   resume: 100_000n,
   close: 100_000n,
   enroll: 1_500_000n,
+  // A burn and the market's hook (its accounts settle a holder in O(1)).
+  revoke: 250_000n,
 } as const;
 
 async function send(
@@ -369,4 +373,38 @@ export async function checkEnrollment(client: PublicClient, contracts: ZkContrac
 /** Whether `participant` is enrolled in `studyId`. */
 export function isEnrolled(client: PublicClient, contracts: Pick<ZkContracts, 'StudyRegistry'>, studyId: bigint, participant: Address): Promise<boolean> {
   return client.readContract({ address: contracts.StudyRegistry, abi: studyRegistryAbi, functionName: 'isEnrolled', args: [studyId, participant] });
+}
+
+// ------------------------------------------------------------------ consent
+
+export interface ConsentState {
+  /** The holder holds the study's token (minted, not revoked). */
+  held: boolean;
+  /** It counts now: held, not expired by the chain's time, not revoked. */
+  active: boolean;
+  /** Unix seconds (0 if never granted). */
+  expiresAt: bigint;
+  revoked: boolean;
+}
+
+const consentTokenOf = (contracts: ZkContracts): Address => {
+  if (!contracts.ConsentToken) throw new ConsentryError('CONSENT_TOKEN_MISSING', 'This deployment has no ConsentToken (restart with npm start to deploy it)');
+  return contracts.ConsentToken;
+};
+
+/** `holder`'s consent to `studyId` as the ConsentToken holds it, at the latest block. */
+export async function readConsent(client: PublicClient, contracts: ZkContracts, holder: Address, studyId: bigint): Promise<ConsentState> {
+  const address = consentTokenOf(contracts);
+  const [balance, active, expiresAt, revoked] = await Promise.all([
+    client.readContract({ address, abi: consentTokenAbi, functionName: 'balanceOf', args: [holder, studyId] }),
+    client.readContract({ address, abi: consentTokenAbi, functionName: 'isActive', args: [holder, studyId] }),
+    client.readContract({ address, abi: consentTokenAbi, functionName: 'expiresAt', args: [holder, studyId] }),
+    client.readContract({ address, abi: consentTokenAbi, functionName: 'isRevoked', args: [holder, studyId] }),
+  ]);
+  return { held: balance === 1n, active, expiresAt: BigInt(expiresAt), revoked };
+}
+
+/** The wallet's account revokes its consent to `studyId` (its token is burnt; the market stops paying it). */
+export function revokeConsent(ctx: ZkContext, studyId: bigint): Promise<ActionResult> {
+  return send(ctx, consentTokenOf(ctx.contracts), consentTokenAbi, 'revoke', [studyId]);
 }
