@@ -8,29 +8,14 @@
  * (`eip712Domain()`, ERC-5267), so nothing about the deployment is assumed. `relay` posts a signed
  * request to a relayer and turns its refusals into a `RelayRefusedError` in words.
  */
-import { getAddress, isAddress, isHex, parseAbi, type Address, type Hex, type LocalAccount, type PublicClient } from 'viem';
+import { getAddress, isAddress, isHex, type Address, type Hex, type LocalAccount, type PublicClient } from 'viem';
 import { getEip712Domain } from 'viem/actions';
 import { z } from 'zod';
+import { erc2771ForwarderAbi } from '../abi/generated.ts';
 import { ConsentryError } from '../errors.ts';
 
-/**
- * The part of ERC2771Forwarder the sdk and relayer call. OpenZeppelin's audited contract, not one
- * of ours, so scripts/gen-abi.mjs does not (yet) emit it; these are its exact signatures
- * (node_modules/@openzeppelin/contracts/metatx/ERC2771Forwarder.sol, 5.x).
- */
-export const forwarderAbi = parseAbi([
-  'struct ForwardRequestData { address from; address to; uint256 value; uint256 gas; uint48 deadline; bytes data; bytes signature; }',
-  'function nonces(address owner) view returns (uint256)',
-  'function verify(ForwardRequestData request) view returns (bool)',
-  'function execute(ForwardRequestData request) payable',
-  'event ExecutedForwardRequest(address indexed signer, uint256 nonce, bool success)',
-  'error ERC2771ForwarderInvalidSigner(address signer, address from)',
-  'error ERC2771ForwarderMismatchedValue(uint256 requestedValue, uint256 msgValue)',
-  'error ERC2771ForwarderExpiredRequest(uint48 deadline)',
-  'error ERC2771UntrustfulTarget(address target, address forwarder)',
-  'error FailedCall()',
-  'error InvalidAccountNonce(address account, uint256 currentNonce)',
-]);
+/** OpenZeppelin's ERC2771Forwarder, as built (scripts/gen-abi.mjs), deployed as `Forwarder`. */
+export const forwarderAbi = erc2771ForwarderAbi;
 
 /** The EIP-712 type the forwarder hashes (its FORWARD_REQUEST_TYPEHASH); the nonce is the signer's current one. */
 export const FORWARD_REQUEST_TYPES = {

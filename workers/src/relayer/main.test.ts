@@ -16,6 +16,8 @@ import { ConfigError } from '@consentry/sdk/errors';
 import { freePort } from '@consentry/sdk/net';
 import { relay, signForwardRequest } from '@consentry/sdk/research/forwarder';
 import { ANVIL_ACCOUNTS, startAnvil, type AnvilInstance } from '@consentry/sdk/testing/anvil';
+import { deployContracts } from '../../../contracts/script/deploy.ts';
+import { consentTokenAbi, studyMarketAbi, studyRegistryAbi } from '@consentry/sdk/abi/generated';
 import { fundLocalRelayer, loadRelayerKey, relayerKeyFile } from './key.ts';
 import { builtAbi, defaultAllowList, parseAllowList, parseRelayerEnv, selectorsOf } from './main.ts';
 
@@ -70,6 +72,19 @@ describe('relayer configuration', () => {
     expect(defaultAllowList({ ConsentToken: { address: target } }, () => Target.abi)).toEqual([]);
     expect(defaultAllowList({ StudyMarket: { address: target } }, () => undefined)).toEqual([]);
   });
+
+  it('relays enroll, revoke and claim of the deployed marketplace by default (contracts/script/deploy.ts)', async () => {
+    const deployment = await deployContracts({ rpcUrl: anvil.rpcUrl, privateKey: ANVIL_ACCOUNTS[0]!.privateKey, chainId: CHAIN, deploymentsDir: join(dir, 'deployments') });
+    const c = deployment.contracts;
+    expect(c.Forwarder).toBeDefined();
+    const allow = defaultAllowList(c);
+    expect(allow).toEqual([
+      { address: c.StudyRegistry!.address, selectors: selectorsOf(studyRegistryAbi, 'enroll'), name: 'StudyRegistry.enroll' },
+      { address: c.ConsentToken!.address, selectors: selectorsOf(consentTokenAbi, 'revoke'), name: 'ConsentToken.revoke' },
+      { address: c.StudyMarket!.address, selectors: selectorsOf(studyMarketAbi, 'claim'), name: 'StudyMarket.claim' },
+    ]);
+    for (const t of allow) expect(t.selectors.length).toBeGreaterThan(0);
+  }, 120_000);
 
   it('refuses bad settings by name, never echoing the key', () => {
     expect(parseRelayerEnv({}).RELAYER_PORT).toBe(4380);
