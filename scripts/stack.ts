@@ -1,7 +1,7 @@
 /**
  * Brings up the embedded Consentry stack: anvil (unless RPC_URL is set), the contracts
  * (deployed idempotently), the indexer with its GraphQL endpoint, the release gateways, the record
- * anchorer, the credential issuer, and the web app.
+ * anchorer, the credential issuer, the gasless relayer, and the web app.
  * Used by `npm start` (scripts/start.mjs → scripts/stack-cli.ts) and by the e2e tests.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -17,6 +17,7 @@ import { deployContracts, type DeployResult } from '../contracts/script/deploy.t
 import { ensureLocalAccreditor } from './accreditor.ts';
 import { ensureLocalCommittee } from './committee.ts';
 import { ensureLocalIssuer } from './issuer.ts';
+import { fundLocalRelayer, loadRelayerKey } from '../workers/src/relayer/key.ts';
 
 export interface StackOptions {
   /** Environment overrides on top of process.env (RPC_URL, DATABASE_URL, ports, ...). */
@@ -285,6 +286,22 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await waitForHttp(`${config.issuerUrl}/health`, issuer, 60_000);
       env.ISSUER_URL = config.issuerUrl;
       log(`issuer: credentials on ${config.issuerUrl}${config.CHAIN_ID === 31337 ? ' (accredited on the local chain)' : ' (signs once an issuer accreditor adds its key to IssuerRegistry)'}`);
+    }
+
+    // The gasless relayer (docs/decisions/024): pays the gas of enrollments, revocations and claims
+    // that participants' study addresses sign, through the deployment's Forwarder. Its own account
+    // (RELAYER_PRIVATE_KEY or DATA_DIR/relayer/key.json), topped up from the deployer on the local
+    // chain before the anchorer starts sending from the deployer's account.
+    if (deployment.contracts.Forwarder) {
+      const relayerPort = opts.ephemeralPorts ? await freePort() : Number(baseEnv.RELAYER_PORT || 4380);
+      const relayerKey = loadRelayerKey({ privateKey: baseEnv.RELAYER_PRIVATE_KEY, dataDir: config.DATA_DIR });
+      if (config.CHAIN_ID === 31337) await fundLocalRelayer({ rpcUrl, chainId: config.CHAIN_ID, funderKey: privateKey, address: relayerKey.address });
+      const relayerUrl = `http://127.0.0.1:${relayerPort}`;
+      const relayer = spawnService('relayer', [...TSX, 'workers/src/relayer/main.ts'], { ...env, RELAYER_PORT: String(relayerPort) }, log);
+      services.push(relayer);
+      await waitForHttp(`${relayerUrl}/health`, relayer, 60_000);
+      env.RELAYER_URL = relayerUrl;
+      log(`relayer: gasless enrollment, revocation and claims on ${relayerUrl} (its account ${relayerKey.address})`);
     }
 
     // Anchors what the web app stores; no port, nothing to wait for.
