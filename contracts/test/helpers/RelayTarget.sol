@@ -2,7 +2,6 @@
 pragma solidity ^0.8.24;
 
 import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
-// solhint-disable-next-line no-unused-import
 // Imported so forge builds OpenZeppelin's forwarder artifact, which the relayer's tests deploy.
 import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.sol";
 
