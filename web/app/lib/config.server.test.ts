@@ -31,6 +31,7 @@ describe('publicConfig', () => {
       PUBLIC_RPC_URL: 'https://rpc.example.org/',
       GATEWAY_URLS: 'http://127.0.0.1:4360, http://127.0.0.1:4361',
       ISSUER_URL: 'http://127.0.0.1:4370/',
+      RELAYER_URL: 'http://127.0.0.1:4380//',
     });
     expect(pc).toEqual({
       chainId: 31337,
@@ -44,15 +45,34 @@ describe('publicConfig', () => {
         IssuerRegistry: null,
         EligibilityVerifier: null,
         StudyRegistry: null,
+        ConsentToken: null,
+        Forwarder: null,
       },
       startBlock: 1,
       problem: null,
       devAccounts: ANVIL_ACCOUNTS.slice(1).map(({ address }, i) => ({ index: i + 1, address })),
       gateways: ['http://127.0.0.1:4360', 'http://127.0.0.1:4361'],
       issuerUrl: 'http://127.0.0.1:4370',
+      relayerUrl: 'http://127.0.0.1:4380',
     });
     // Nothing secret crosses to the browser.
     expect(JSON.stringify(pc)).not.toContain(ANVIL_ACCOUNTS[1]!.privateKey.slice(2));
+  });
+
+  it('gives the browser the ConsentToken and the Forwarder when the deployment has them', () => {
+    const token = '0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0';
+    const forwarder = '0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9';
+    writeDeployment(
+      {
+        chainId: 31337,
+        startBlock: 1,
+        contracts: { PatientRegistry: { address: REGISTRY, startBlock: 1 }, ConsentToken: { address: token, startBlock: 1 }, Forwarder: { address: forwarder, startBlock: 1 } },
+      },
+      dir,
+    );
+    const pc = publicConfig({ DEPLOYMENTS_DIR: dir, RPC_URL: 'http://127.0.0.1:9' });
+    expect(pc.contracts?.ConsentToken).toBe(token);
+    expect(pc.contracts?.Forwarder).toBe(forwarder);
   });
 
   it('offers no development accounts on any other chain', () => {
@@ -63,14 +83,16 @@ describe('publicConfig', () => {
   });
 
   it('has no issuer when ISSUER_URL is unset, and finds circuits/build in the repository', () => {
-    const { issuerUrl, circuitsBuildDir } = serverConfig({ DEPLOYMENTS_DIR: dir });
+    const { issuerUrl, relayerUrl, circuitsBuildDir } = serverConfig({ DEPLOYMENTS_DIR: dir });
     expect(issuerUrl).toBeNull();
+    expect(relayerUrl).toBeNull();
     expect(circuitsBuildDir).toBe(join(REPO_ROOT, 'circuits', 'build'));
     expect(serverConfig({ DEPLOYMENTS_DIR: dir, CIRCUITS_BUILD_DIR: '/srv/zk' }).circuitsBuildDir).toBe('/srv/zk');
   });
 
   it('rejects a PUBLIC_RPC_URL, GATEWAY_URLS or ISSUER_URL that is not a URL', () => {
     expect(() => publicConfig({ DEPLOYMENTS_DIR: dir, ISSUER_URL: 'issuer' })).toThrow(/ISSUER_URL/);
+    expect(() => publicConfig({ DEPLOYMENTS_DIR: dir, RELAYER_URL: 'relayer' })).toThrow(/RELAYER_URL must be a URL/);
     expect(() => publicConfig({ DEPLOYMENTS_DIR: dir, PUBLIC_RPC_URL: 'not a url' })).toThrow(/PUBLIC_RPC_URL must be a URL/);
     expect(() => publicConfig({ DEPLOYMENTS_DIR: dir, GATEWAY_URLS: 'http://127.0.0.1:4360,nope' })).toThrow(/GATEWAY_URLS must be comma-separated URLs/);
   });

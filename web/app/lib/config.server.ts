@@ -15,6 +15,8 @@ const webEnvSchema = z.object({
   GATEWAY_URLS: z.array(z.url()).default([]),
   /** The credential issuer browsers send a patient's records to (npm start sets it). */
   ISSUER_URL: z.url().optional(),
+  /** The gasless relayer browsers post participants' signed requests to (npm start sets it). */
+  RELAYER_URL: z.url().optional(),
   /** Where `npm run circuits:setup` put the proving files (default: circuits/build in the repository). */
   CIRCUITS_BUILD_DIR: z.string().min(1).optional(),
 });
@@ -24,6 +26,7 @@ export interface ServerConfig {
   publicRpcUrl: string;
   gateways: string[];
   issuerUrl: string | null;
+  relayerUrl: string | null;
   circuitsBuildDir: string;
 }
 
@@ -56,6 +59,7 @@ export function serverConfig(env: Record<string, string | undefined> = process.e
     PUBLIC_RPC_URL: env.PUBLIC_RPC_URL || undefined,
     GATEWAY_URLS: (env.GATEWAY_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean),
     ISSUER_URL: env.ISSUER_URL || undefined,
+    RELAYER_URL: env.RELAYER_URL || undefined,
     CIRCUITS_BUILD_DIR: env.CIRCUITS_BUILD_DIR || undefined,
   });
   if (!web.success) {
@@ -68,6 +72,7 @@ export function serverConfig(env: Record<string, string | undefined> = process.e
     gateways: web.data.GATEWAY_URLS,
     // No trailing slash, so the browser can append paths.
     issuerUrl: web.data.ISSUER_URL ? web.data.ISSUER_URL.replace(/\/+$/, '') : null,
+    relayerUrl: web.data.RELAYER_URL ? web.data.RELAYER_URL.replace(/\/+$/, '') : null,
     circuitsBuildDir: web.data.CIRCUITS_BUILD_DIR ?? defaultCircuitsBuildDir(),
   };
   if (env === process.env) cached = result;
@@ -79,7 +84,7 @@ export function serverConfig(env: Record<string, string | undefined> = process.e
  * redeploy is picked up without restarting the web server; a missing one becomes `problem`.
  */
 export function publicConfig(env: Record<string, string | undefined> = process.env): PublicConfig {
-  const { config, publicRpcUrl, gateways, issuerUrl } = serverConfig(env);
+  const { config, publicRpcUrl, gateways, issuerUrl, relayerUrl } = serverConfig(env);
   let contracts: PublicConfig['contracts'] = null;
   let problem: string | null = null;
   let startBlock = 0;
@@ -95,6 +100,8 @@ export function publicConfig(env: Record<string, string | undefined> = process.e
       IssuerRegistry: c.IssuerRegistry?.address ?? null,
       EligibilityVerifier: c.EligibilityVerifier?.address ?? null,
       StudyRegistry: c.StudyRegistry?.address ?? null,
+      ConsentToken: c.ConsentToken?.address ?? null,
+      Forwarder: c.Forwarder?.address ?? null,
     };
     startBlock = deployment.startBlock;
   } catch (err) {
@@ -105,5 +112,5 @@ export function publicConfig(env: Record<string, string | undefined> = process.e
   }
   const devAccounts =
     config.CHAIN_ID === LOCAL_CHAIN_ID ? ANVIL_ACCOUNTS.map(({ address }, index) => ({ index, address })).slice(1) : [];
-  return { chainId: config.CHAIN_ID, rpcUrl: publicRpcUrl, contracts, problem, devAccounts, gateways, issuerUrl, startBlock };
+  return { chainId: config.CHAIN_ID, rpcUrl: publicRpcUrl, contracts, problem, devAccounts, gateways, issuerUrl, relayerUrl, startBlock };
 }

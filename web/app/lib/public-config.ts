@@ -24,6 +24,10 @@ export interface PublicConfig {
     IssuerRegistry: Address | null;
     EligibilityVerifier: Address | null;
     StudyRegistry: Address | null;
+    /** The study registry's ConsentToken (a participant's consent, its expiry, its revocation). */
+    ConsentToken: Address | null;
+    /** The ERC-2771 forwarder the relayer submits participants' signed requests through. */
+    Forwarder: Address | null;
   } | null;
   /** The block the deployment started at: event reads (the issuers tree) begin there. */
   startBlock: number;
@@ -31,6 +35,12 @@ export interface PublicConfig {
   gateways: string[];
   /** The credential issuer (ISSUER_URL, no trailing slash): the browser sends it the patient's records directly. */
   issuerUrl: string | null;
+  /**
+   * The gasless relayer (RELAYER_URL, no trailing slash): the browser posts it the forward requests
+   * a per-study address signs (enrolment, revocation), so that address never needs ether.
+   * Optional only so the root loader's fallback may leave it out.
+   */
+  relayerUrl?: string | null;
   /** Why the app cannot work right now, in words; null when all is well. */
   problem: string | null;
   /** Development accounts (local chain 31337 only; empty elsewhere). */
