@@ -3,6 +3,7 @@
  * attributes in words, and why "Prove and enrol" cannot be pressed yet.
  */
 import { MEASURES, MEASURE_NAMES, type Attributes } from '@consentry/sdk/zk/types';
+import { CATEGORIES } from '@consentry/sdk/records/categories';
 
 const YEAR_MS = 365.2425 * 86_400_000;
 
@@ -57,3 +58,28 @@ export function enrolBlocker(s: EnrolState): string | null {
 const ALREADY_ENROLLED = new Set(['EligibilityVerifier__NullifierUsed', 'StudyRegistry__AlreadyEnrolled']);
 export const isAlreadyEnrolledError = (errorName: string | undefined) => errorName !== undefined && ALREADY_ENROLLED.has(errorName);
 export const ALREADY_ENROLLED_WORDS = 'You are already enrolled in this study';
+
+/** The record categories a study's bitmask asks for (bit i = CATEGORIES[i]), in the order the sdk lists them. */
+export function categoriesWanted(mask: bigint): string[] {
+  return CATEGORIES.filter((_, i) => ((mask >> BigInt(i)) & 1n) === 1n).map((c) => c.replace('-', ' '));
+}
+
+/** A consent duration in seconds, in words (days when whole, else hours). */
+export function durationInWords(seconds: bigint): string {
+  const s = Number(seconds);
+  if (s % 86_400 === 0) return `${s / 86_400} ${s === 86_400 ? 'day' : 'days'}`;
+  const hours = Math.max(1, Math.round(s / 3600));
+  return `${hours} ${hours === 1 ? 'hour' : 'hours'}`;
+}
+
+/** What Safe Harbor (45 CFR 164.514(b)(2)) removes from a study extract, in the patient's words (decision 025). */
+export const SAFE_HARBOR_REMOVES: readonly string[] = [
+  'names, of you and of anyone else (relatives, clinicians)',
+  'your address below the state; ZIP codes cut to 3 digits (000 where few people live)',
+  'every date element but the year; ages over 89 grouped as 90 or older',
+  'telephone and fax numbers, email addresses, web addresses and IP addresses',
+  'social security, medical record, health plan, account, certificate and licence numbers',
+  'vehicle and device identifiers and serial numbers',
+  'biometric identifiers and photographs',
+  'record ids (replaced by pseudonyms), free-text notes, narrative and any other identifying code',
+];

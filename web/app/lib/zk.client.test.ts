@@ -2,7 +2,13 @@
 // port; its on-chain accreditation answered here, since no proof is made): the credential is for the
 // patient's own identity and verifies, refusals and an unreachable issuer read in words; the kept
 // credential opens only with its patient's key; the proof's time follows the chain.
+import { x25519 } from '@noble/curves/ed25519.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { randomBytes } from '@noble/hashes/utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createShareOpener, type Committee } from '@consentry/sdk/crypto/shares';
+import { categorize, categoryMask } from '@consentry/sdk/records/categories';
+import { openExtract, recoverExtractKey } from '@consentry/sdk/research/seal-extract';
 import { privateKeyToAccount } from 'viem/accounts';
 import { deriveEncryptionKeyPair, keyDerivationTypedData, type EncryptionKeyPair } from '@consentry/sdk/keys';
 import type { FhirResource } from '@consentry/sdk/records/fhir-types';
@@ -11,7 +17,7 @@ import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
 import { issuerKeyFromSecret, verifyCredential } from '@consentry/sdk/zk/credential';
 import { createIssuer } from '@consentry/workers/src/issuer/issuer.ts';
 import { startIssuerServer, type IssuerServer } from '@consentry/workers/src/issuer/server.ts';
-import { credentialStorageKey, loadCredential, proofTime, requestCredential, saveCredential, zkIdentity, type KeyValueStore } from './zk.client.ts';
+import { credentialStorageKey, loadCredential, prepareExtract, proofTime, requestCredential, saveCredential, zkIdentity, type KeyValueStore } from './zk.client.ts';
 
 const keysOf = async (index: number): Promise<EncryptionKeyPair> =>
   deriveEncryptionKeyPair(await privateKeyToAccount(ANVIL_ACCOUNTS[index]!.privateKey).signTypedData(keyDerivationTypedData(31337)));
@@ -96,5 +102,38 @@ describe('proofTime', () => {
     expect(proofTime(1_000_000, { issuedAt: 999_000 })).toBe(1_000_000);
     expect(proofTime(1_000_000, { issuedAt: 1_000_030 })).toBe(1_000_030);
     expect(proofTime(1_000_000, { issuedAt: 1_001_000 })).toBe(1_000_000);
+  });
+});
+
+describe('prepareExtract', () => {
+  const members = [0, 1, 2].map((n) => {
+    const secretKey = randomBytes(32);
+    return { id: ANVIL_ACCOUNTS[n]!.address, secretKey, publicKey: x25519.getPublicKey(secretKey) };
+  });
+  const committee: Committee = { epoch: 1, threshold: 2, members: members.map(({ id, publicKey }) => ({ id, publicKey })) };
+
+  it('builds the de-identified extract of the study\'s categories and seals it so that k members open it; the hash is the ciphertext\'s sha256', async () => {
+    const studyId = 4n;
+    const prepared = await prepareExtract(records, { studyId, categories: BigInt(categoryMask(['labs', 'conditions'])), committee });
+    expect(prepared.extractHash).toBe(`0x${Buffer.from(sha256(prepared.ciphertext)).toString('hex')}`);
+    expect(prepared.shares).toHaveLength(3);
+    expect(prepared.resourceCount).toBeGreaterThan(0);
+    expect(prepared.removed.length).toBeGreaterThan(0);
+    const opened = prepared.shares.slice(0, 2).map((s, i) => createShareOpener(members[i]!.secretKey)(s.sealed));
+    const key = await recoverExtractKey(opened, { studyId, extractHash: prepared.extractHash, threshold: 2, epoch: 1, members: committee.members.map((m) => m.id) });
+    const { resources } = openExtract(prepared.ciphertext, key, { studyId, extractHash: prepared.extractHash });
+    expect(resources).toHaveLength(prepared.resourceCount);
+    // The wanted categories, and a stub Patient with only its pseudonym that their references resolve to.
+    for (const r of resources) expect(r.resourceType === 'Patient' ? Object.keys(r).sort() : categorize(r)).toEqual(r.resourceType === 'Patient' ? ['id', 'resourceType'] : expect.stringMatching(/^(labs|conditions)$/));
+    // No name of the patient survives.
+    const patient = records.find((r) => r.resourceType === 'Patient') as { name?: Array<{ family?: string }> } | undefined;
+    const family = patient?.name?.[0]?.family;
+    if (family) expect(JSON.stringify(resources)).not.toContain(family);
+  });
+
+  it('refuses in words when the committee has nobody to seal to', async () => {
+    await expect(prepareExtract(records, { studyId: 1n, categories: 1n, committee: { epoch: 0, threshold: 0, members: [] } })).rejects.toThrow(
+      'The release committee has no members yet, so your extract could not be sealed to anyone',
+    );
   });
 });

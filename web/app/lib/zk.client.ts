@@ -4,7 +4,13 @@
  * Web Worker (zk.worker.ts) so snarkjs never blocks the page and is loaded only when a proof is made.
  * The web server sees none of it: records are decrypted here and go straight to the issuer.
  */
-import type { Address } from 'viem';
+import { encodeFunctionData, type Address, type Hex, type LocalAccount, type PublicClient } from 'viem';
+import { consentTokenAbi, studyRegistryAbi } from '@consentry/sdk/abi/generated';
+import type { Committee } from '@consentry/sdk/crypto/shares';
+import { buildExtract, type RemovedElement } from '@consentry/sdk/research/extract';
+import { relay, signForwardRequest } from '@consentry/sdk/research/forwarder';
+import { sealExtract, type SealedExtract } from '@consentry/sdk/research/seal-extract';
+import { eligibilityProofArgs, type EnrollmentProof } from '@consentry/sdk/zk/chain';
 import { ConsentryError } from '@consentry/sdk/errors';
 import type { EncryptionKeyPair } from '@consentry/sdk/keys';
 import type { FhirResource } from '@consentry/sdk/records/fhir-types';
@@ -203,4 +209,76 @@ export function proveInBrowser(
     const message: ToWorker = { type: 'prove', id, request, artifacts };
     proverWorker().postMessage(message);
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The study extract, built and sealed in this browser
+
+export interface PreparedExtract extends SealedExtract {
+  /** How many resources of the wanted categories the extract holds. */
+  resourceCount: number;
+  /** What Safe Harbor took out, by place (nothing of the values themselves). */
+  removed: RemovedElement[];
+}
+
+/**
+ * The de-identified extract of the study's categories from the patient's decrypted records, sealed
+ * to the release committee for this study: only the ciphertext's hash goes on chain at enrolment.
+ */
+export async function prepareExtract(
+  resources: readonly FhirResource[],
+  { studyId, categories, committee, now }: { studyId: bigint; categories: bigint; committee: Committee; now?: Date },
+): Promise<PreparedExtract> {
+  if (committee.members.length === 0 || committee.threshold === 0) {
+    throw new EligibilityClientError('COMMITTEE_EMPTY', 'The release committee has no members yet, so your extract could not be sealed to anyone');
+  }
+  const extract = buildExtract(resources, { categories, ...(now ? { now } : {}) });
+  const sealed = await sealExtract(extract, { committee, studyId });
+  return { ...sealed, resourceCount: extract.resources.length, removed: extract.removed };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gasless: the per-study address signs, the relayer pays
+
+/** Gas the forwarder gives an enrolment (572k measured through the relayer, decision 024). */
+export const ENROLL_GAS = 1_000_000n;
+/** Gas the forwarder gives a revocation (98k measured with the market's hook, decision 023). */
+export const REVOKE_GAS = 300_000n;
+/** How long a signed request stays valid (the relayer sends it at once). */
+const REQUEST_TTL_SECONDS = 600;
+
+export interface RelayContext {
+  client: PublicClient;
+  forwarder: Address;
+  relayerUrl: string;
+  /** The chain's time now (unix seconds): the request's deadline counts from it. */
+  chainNow: number;
+  fetch?: typeof fetch;
+}
+
+async function relayCall(account: LocalAccount, ctx: RelayContext, to: Address, data: Hex, gas: bigint): Promise<{ hash: Hex }> {
+  const request = await signForwardRequest(account, { client: ctx.client, address: ctx.forwarder }, { to, data, gas, deadline: ctx.chainNow + REQUEST_TTL_SECONDS });
+  const sent = await relay(ctx.relayerUrl, request, ctx.fetch ? { fetch: ctx.fetch } : {});
+  if (sent.status !== 'success') {
+    throw new EligibilityClientError('RELAYED_CALL_REVERTED', `The relayer sent your request (transaction ${sent.hash}) but the chain refused it`);
+  }
+  return { hash: sent.hash };
+}
+
+/** Enrols `account` (the per-study address) through the relayer: StudyRegistry.enroll(studyId, proof, extractHash). */
+export function relayEnrolment(
+  account: LocalAccount,
+  ctx: RelayContext & { studyRegistry: Address },
+  studyId: bigint,
+  bundle: EnrollmentProof,
+  extractHash: Hex,
+): Promise<{ hash: Hex }> {
+  const data = encodeFunctionData({ abi: studyRegistryAbi, functionName: 'enroll', args: [studyId, eligibilityProofArgs(bundle), extractHash] });
+  return relayCall(account, ctx, ctx.studyRegistry, data, ENROLL_GAS);
+}
+
+/** Revokes `account`'s consent to the study through the relayer: ConsentToken.revoke(studyId). */
+export function relayRevocation(account: LocalAccount, ctx: RelayContext & { consentToken: Address }, studyId: bigint): Promise<{ hash: Hex }> {
+  const data = encodeFunctionData({ abi: consentTokenAbi, functionName: 'revoke', args: [studyId] });
+  return relayCall(account, ctx, ctx.consentToken, data, REVOKE_GAS);
 }
