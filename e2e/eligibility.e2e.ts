@@ -3,10 +3,13 @@
  * credential issuer, web), with the demo study (type 2 diabetes E11.*, aged 18–90, HbA1c ≥ 6.5 %):
  *   the eligible patient (development account 8, synthetic: E11.9, HbA1c 6.9 %) decrypts her records
  *   in the browser and sends them to the issuer directly (the web server sees no plaintext), gets a
- *   credential, checks locally, consents, proves IN THE BROWSER (worker, progress shown) and enrols
- *   from her per-study address; the chain says that address is enrolled and it is not her wallet;
+ *   credential, checks locally, sees the study's terms and what is shared, consents, builds and seals
+ *   her de-identified extract and proves IN THE BROWSER (worker, progress shown), and enrols gasless:
+ *   her per-study address signs, the relayer sends through the Forwarder; the chain says that address
+ *   is enrolled, holds 0 ETH, is not her wallet, and the registered extract hash is the page's;
  *   after a reload the study shows enrolled and enrolling again is refused in words, and the chain
  *   refuses the same proof again (already enrolled) and from another address (front-running);
+ *   she revokes her consent (relayed too) and the chain says revoked;
  *   the ineligible patient (account 7, no diabetes) is told which criterion fails and cannot prove.
  * Needs the proving files (`npm run circuits:setup`) and the built web app.
  */
@@ -17,12 +20,13 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { decodeFunctionData, type Hex, type PublicClient } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { studyRegistryAbi } from '@consentry/sdk/abi/generated';
+import { forwarderAbi } from '@consentry/sdk/research/forwarder';
 import { ActionRefusedError } from '@consentry/sdk/access/actions';
 import { fundOnLocalChain } from '@consentry/sdk/access/simulator';
 import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
 import { deriveEncryptionKeyPair, keyDerivationTypedData } from '@consentry/sdk/keys';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
-import { enroll, isEnrolled, type EnrollmentProof, type ZkContracts } from '@consentry/sdk/zk/chain';
+import { enroll, isEnrolled, readConsent, type EnrollmentProof, type ZkContracts } from '@consentry/sdk/zk/chain';
 import { nodeArtifacts } from '@consentry/sdk/zk/artifacts.node';
 import { identitySecretFromSeed, nullifierFor } from '@consentry/sdk/zk/identity';
 import { identitySeedFromEncryptionKey, studyAccount, studyAccountKey } from '@consentry/sdk/zk/study-account';
@@ -46,7 +50,12 @@ beforeAll(async () => {
   nodeArtifacts(); // fails now, in words, if `npm run circuits:setup` has not been run
   ({ stack, workDir } = await startE2eStack());
   const c = stack.deployment.contracts;
-  contracts = { IssuerRegistry: c.IssuerRegistry!.address, StudyRegistry: c.StudyRegistry!.address, EligibilityVerifier: c.EligibilityVerifier!.address };
+  contracts = {
+    IssuerRegistry: c.IssuerRegistry!.address,
+    StudyRegistry: c.StudyRegistry!.address,
+    EligibilityVerifier: c.EligibilityVerifier!.address,
+    ConsentToken: c.ConsentToken!.address,
+  };
   client = publicClientFor(stack.rpcUrl, E2E_CHAIN_ID) as PublicClient;
   [browser] = await Promise.all([launchChromium(), seedDemoRecords(stack, () => {}, [0, 1])]);
   ({ studyId } = await seedStudy(stack, () => {}));
@@ -98,6 +107,15 @@ async function secretOf(index: number): Promise<bigint> {
   const wallet = walletClientFor(stack.rpcUrl, E2E_CHAIN_ID, ANVIL_ACCOUNTS[index]!.privateKey);
   const keys = deriveEncryptionKeyPair(await wallet.signTypedData(keyDerivationTypedData(E2E_CHAIN_ID)));
   return identitySecretFromSeed(identitySeedFromEncryptionKey(keys.secretKey));
+}
+
+/** The StudyRegistry.enroll arguments inside a relayed Forwarder.execute transaction. */
+async function enrollArgs(hash: Hex) {
+  const tx = await client.getTransaction({ hash });
+  const outer = decodeFunctionData({ abi: forwarderAbi, data: tx.input });
+  const request = outer.args[0] as { data: Hex };
+  const { args } = decodeFunctionData({ abi: studyRegistryAbi, data: request.data });
+  return { args, extractHash: (args[2] as Hex).toLowerCase() };
 }
 
 describe('eligibility in the browser', () => {
@@ -163,7 +181,15 @@ describe('eligibility in the browser', () => {
       expect(await isEnrolled(client, contracts, studyId, ANVIL_ACCOUNTS[ELIGIBLE]!.address)).toBe(false);
       const receipt = await client.getTransactionReceipt({ hash });
       expect(receipt.status).toBe('success');
-      expect(receipt.from).toBe(participant.toLowerCase());
+      // Gasless: the relayer sent it through the Forwarder; the study address never held ether.
+      expect(receipt.from).not.toBe(participant.toLowerCase());
+      expect(receipt.to).toBe(stack.deployment.contracts.Forwarder!.address.toLowerCase());
+      expect(await client.getBalance({ address: participant })).toBe(0n);
+      // The extract hash registered on chain is the one the page sealed (sha256 of its ciphertext).
+      const shown = await card.getByTestId('extract-hash').getAttribute('data-extract-hash');
+      expect(shown).toMatch(/^0x[0-9a-f]{64}$/);
+      expect(shown).not.toBe(`0x${'0'.repeat(64)}`);
+      expect((await enrollArgs(hash)).extractHash).toBe(shown);
     });
 
     await step(page, 'reload shows enrolled and refuses again', async () => {
@@ -178,8 +204,7 @@ describe('eligibility in the browser', () => {
     });
 
     await step(page, 'the chain refuses the same proof again, and from another address', async () => {
-      const tx = await client.getTransaction({ hash });
-      const { args } = decodeFunctionData({ abi: studyRegistryAbi, data: tx.input });
+      const { args } = await enrollArgs(hash);
       const p = args[1] as { issuersRoot: bigint; criteriaHash: bigint; time: bigint; nullifier: bigint; proof: readonly bigint[] };
       expect(p.nullifier).toBe(nullifierFor(secret, studyId));
       const bundle: EnrollmentProof = { ...p, studyId, recipient: participant };
@@ -190,6 +215,20 @@ describe('eligibility in the browser', () => {
       const thief = walletClientFor(stack.rpcUrl, E2E_CHAIN_ID, ANVIL_ACCOUNTS[5]!.privateKey);
       await fundOnLocalChain(client, thief.account.address);
       await expect(enroll({ wallet: thief, client, contracts }, studyId, bundle)).rejects.toThrow(/The proof does not verify|already enrolled/);
+    });
+
+    await step(page, 'terms shown, consent expiry, and a gasless revocation', async () => {
+      expect(await card.getByTestId('study-terms').isVisible()).toBe(true);
+      expect(await card.getByTestId('safe-harbor-list').locator('li').count()).toBe(8);
+      const consent = await readConsent(client, contracts, participant, studyId);
+      expect(consent.active).toBe(true);
+      expect(await card.getByTestId('consent').getAttribute('data-state')).toBe('active');
+      await card.getByRole('button', { name: 'Revoke consent' }).click();
+      await expect.poll(() => card.getByTestId('revoke-status').getAttribute('data-phase'), { timeout: 60_000 }).not.toBe('pending');
+      expect(await card.getByTestId('revoke-status').textContent()).toMatch(/^Consent revoked/);
+      expect((await readConsent(client, contracts, participant, studyId)).revoked).toBe(true);
+      await expect.poll(() => card.getByTestId('consent').getAttribute('data-state'), { timeout: 15_000 }).toBe('revoked');
+      expect(await client.getBalance({ address: participant })).toBe(0n);
     });
   });
 

@@ -2,13 +2,12 @@ import type { MetaFunction } from '@remix-run/node';
 import { useLoaderData, useRevalidator, useRouteLoaderData } from '@remix-run/react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useMemo, useState } from 'react';
-import { createWalletClient, http, type Address, type Hex, type PublicClient } from 'viem';
+import { erc20Abi, formatUnits, type Address, type Hex, type PublicClient } from 'viem';
 import { useAccount } from 'wagmi';
 import { ActionRefusedError } from '@consentry/sdk/access/actions';
-import { fundOnLocalChain } from '@consentry/sdk/access/simulator';
-import { chainFor, publicClientFor } from '@consentry/sdk/clients';
+import { publicClientFor } from '@consentry/sdk/clients';
 import { keyFingerprint, type EncryptionKeyPair } from '@consentry/sdk/keys';
-import { enroll, isEnrolled, readIssuerLeaves, type ZkContracts } from '@consentry/sdk/zk/chain';
+import { isEnrolled, readConsent, readIssuerLeaves, readStudy, type ZkContracts } from '@consentry/sdk/zk/chain';
 import { issuerLeaf, type Credential } from '@consentry/sdk/zk/credential';
 import { checkEligibility, type EligibilityResult } from '@consentry/sdk/zk/eligibility';
 import { studyAccount } from '@consentry/sdk/zk/study-account';
@@ -16,21 +15,28 @@ import { ConnectPanel } from '../components/ConnectWallet.tsx';
 import { publicConfig } from '../lib/config.server.ts';
 import {
   ALREADY_ENROLLED_WORDS,
+  categoriesWanted,
   dateOf,
+  durationInWords,
+  SAFE_HARBOR_REMOVES,
   describeAttributes,
   enrolBlocker,
   isAlreadyEnrolledError,
 } from '../lib/eligibility.ts';
 import { describeError } from '../lib/errors.ts';
-import { LOCAL_CHAIN_ID, type PublicConfig } from '../lib/public-config.ts';
+import { readCurrentCommittee } from '../lib/records.client.ts';
+import type { PublicConfig } from '../lib/public-config.ts';
 import { useOpenKeys } from '../lib/use-open-keys.ts';
 import { listStudies, type StudyView } from '../lib/studies.server.ts';
 import {
   forgetCredential,
   loadCredential,
   myResources,
+  prepareExtract,
   proofTime,
   proveInBrowser,
+  relayEnrolment,
+  relayRevocation,
   requestCredential,
   saveCredential,
   zkIdentity,
@@ -156,7 +162,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 function zkContracts(config: PublicConfig): ZkContracts | null {
   const c = config.contracts;
   return c?.IssuerRegistry && c.StudyRegistry && c.EligibilityVerifier
-    ? { IssuerRegistry: c.IssuerRegistry, StudyRegistry: c.StudyRegistry, EligibilityVerifier: c.EligibilityVerifier }
+    ? { IssuerRegistry: c.IssuerRegistry, StudyRegistry: c.StudyRegistry, EligibilityVerifier: c.EligibilityVerifier, ...(c.ConsentToken ? { ConsentToken: c.ConsentToken } : {}) }
     : null;
 }
 
@@ -186,13 +192,15 @@ function EligibilityWorkspace({ config, address, keys, data }: { config: PublicC
         <h2 id="studies-title">Studies</h2>
         <p className="muted">
           You enrol from a new address made for each study from your private identity, never from your wallet, so no
-          study can link you to your wallet or to another study. {config.chainId === LOCAL_CHAIN_ID ? 'On this local chain the page gives that address the gas its transaction needs; a relayer that pays the fee for you comes later (issue 7).' : 'That address needs a little gas for its transaction until the relayer of issue 7 pays the fee for you.'}
+          study can link you to your wallet or to another study. That address never holds ether: it signs your enrolment
+          and a relayer pays the fee.
         </p>
+        {!config.relayerUrl ? <p className="error">No relayer is configured on this server (RELAYER_URL), so enrolment cannot be sent.</p> : null}
         {!data.problem && data.studies.length === 0 ? <p>No studies are open for enrolment yet.</p> : null}
         {!contracts ? <p className="error">The eligibility contracts are not deployed on this chain.</p> : null}
         {contracts
           ? data.studies.map((s) => (
-              <StudyCard key={s.id} study={s} config={config} client={client} contracts={contracts} identity={identity} credential={credential} artifacts={data.artifacts} />
+              <StudyCard key={s.id} study={s} config={config} client={client} contracts={contracts} keys={keys} identity={identity} credential={credential} artifacts={data.artifacts} />
             ))
           : null}
       </section>
@@ -306,10 +314,10 @@ function CredentialPanel(props: {
 
 type EnrolPhase =
   | { phase: 'idle' }
-  | { phase: 'preparing' }
+  | { phase: 'preparing'; what: string }
   | { phase: 'proving'; progress: ProofProgress }
   | { phase: 'pending'; hash: Hex | null; timings: ProofTimings }
-  | { phase: 'confirmed'; hash: Hex; blockNumber: bigint; timings: ProofTimings }
+  | { phase: 'confirmed'; hash: Hex; blockNumber: bigint; timings: ProofTimings; extractHash: Hex }
   | { phase: 'failed'; problem: string; hash?: Hex };
 
 const shortHash = (h: string) => `${h.slice(0, 10)}…${h.slice(-6)}`;
@@ -319,11 +327,12 @@ function StudyCard(props: {
   config: PublicConfig;
   client: PublicClient;
   contracts: ZkContracts;
+  keys: EncryptionKeyPair;
   identity: ZkIdentity;
   credential: Credential | null;
   artifacts: ArtifactManifest;
 }) {
-  const { study, config, client, contracts, identity, credential, artifacts } = props;
+  const { study, config, client, contracts, keys, identity, credential, artifacts } = props;
   const queryClient = useQueryClient();
   const revalidator = useRevalidator();
   const ids = useId();
@@ -331,6 +340,14 @@ function StudyCard(props: {
   const account = useMemo(() => studyAccount(identity.secret, studyId), [identity.secret, studyId]);
   const enrolledKey = ['enrolled', study.id, account.address];
   const enrolled = useQuery({ queryKey: enrolledKey, queryFn: () => isEnrolled(client, contracts, studyId, account.address) });
+  const terms = useQuery({ queryKey: ['study-terms', study.id], queryFn: () => readStudyTerms(client, contracts, studyId), staleTime: 60_000 });
+  const consentKey = ['consent', study.id, account.address];
+  const consentState = useQuery({
+    queryKey: consentKey,
+    enabled: enrolled.data === true && contracts.ConsentToken !== undefined,
+    queryFn: () => readConsent(client, contracts, account.address, studyId),
+  });
+  const [revoking, setRevoking] = useState<{ phase: 'idle' } | { phase: 'pending' } | { phase: 'confirmed'; hash: Hex } | { phase: 'failed'; problem: string }>({ phase: 'idle' });
   const [checked, setChecked] = useState<(EligibilityResult & { for: Credential }) | null>(null);
   const [checking, setChecking] = useState(false);
   const [consent, setConsent] = useState(false);
@@ -354,7 +371,10 @@ function StudyCard(props: {
     }
   };
 
-  const busy = run.phase === 'preparing' || run.phase === 'proving' || run.phase === 'pending';
+  const busy = run.phase === 'preparing' || run.phase === 'proving' || run.phase === 'pending' || revoking.phase === 'pending';
+  const relayerUrl = config.relayerUrl ?? null;
+  const forwarder = config.contracts?.Forwarder ?? null;
+  const committeeAddress = config.contracts?.ReleaseCommittee ?? null;
   const blocker = enrolBlocker({
     studyProblem: study.problem,
     artifactsProblem: artifacts.ready ? null : artifacts.problem,
@@ -367,7 +387,7 @@ function StudyCard(props: {
 
   const proveAndEnrol = async () => {
     if (!credential || !criteria || !artifacts.ready || blocker) return;
-    setRun({ phase: 'preparing' });
+    setRun({ phase: 'preparing', what: 'Reading the accredited issuers and the chain\'s time…' });
     let hash: Hex | undefined;
     try {
       // The chain decides, not this page's memory: another tab may have enrolled meanwhile.
@@ -381,6 +401,12 @@ function StudyCard(props: {
         setChecked({ ...result, for: credential });
         throw new ActionRefusedError('NotEligible', 'You do not meet this study\'s criteria at the chain\'s current time (see above)');
       }
+      if (!relayerUrl || !forwarder) throw new ActionRefusedError('NoRelayer', 'No relayer is configured on this server, so your enrolment cannot be sent without ether');
+      if (!committeeAddress) throw new ActionRefusedError('NoCommittee', 'The release committee is not deployed, so your extract cannot be sealed');
+      const onChain = terms.data ?? (await readStudyTerms(client, contracts, studyId));
+      setRun({ phase: 'preparing', what: 'Building your de-identified extract in this browser and sealing it to the release committee…' });
+      const [resources, committee] = await Promise.all([myResources(keys), readCurrentCommittee(config.rpcUrl, committeeAddress)]);
+      const extract = await prepareExtract(resources, { studyId, categories: onChain.categories, committee });
       const { bundle, timings } = await proveInBrowser(
         {
           credential,
@@ -395,26 +421,38 @@ function StudyCard(props: {
         (progress) => setRun({ phase: 'proving', progress }),
       );
       setRun({ phase: 'pending', hash: null, timings });
-      if (config.chainId === LOCAL_CHAIN_ID) await fundOnLocalChain(client, account.address);
-      const wallet = createWalletClient({ account, chain: chainFor(config.chainId, config.rpcUrl), transport: http(config.rpcUrl, { retryCount: 1 }) });
-      // The hash is shown as soon as the transaction is sent, before the receipt.
-      const reporting = {
-        ...wallet,
-        writeContract: async (args: Parameters<typeof wallet.writeContract>[0]) => {
-          hash = await wallet.writeContract(args);
-          setRun({ phase: 'pending', hash, timings });
-          return hash;
-        },
-      } as typeof wallet;
-      const receipt = await enroll({ wallet: reporting, client, contracts }, studyId, bundle);
-      setRun({ phase: 'confirmed', hash: receipt.hash, blockNumber: receipt.blockNumber, timings });
+      // The per-study address signs; the relayer sends and pays. It answers once the chain has the transaction.
+      const sent = await relayEnrolment(account, { client, forwarder, relayerUrl, chainNow: await chainNow(), studyRegistry: contracts.StudyRegistry }, studyId, bundle, extract.extractHash);
+      hash = sent.hash;
+      const receipt = await client.getTransactionReceipt({ hash: sent.hash });
+      setRun({ phase: 'confirmed', hash: sent.hash, blockNumber: receipt.blockNumber, timings, extractHash: extract.extractHash });
       await queryClient.invalidateQueries({ queryKey: ['enrolled', study.id] });
+      await queryClient.invalidateQueries({ queryKey: ['consent', study.id] });
       revalidator.revalidate(); // the participant count
     } catch (err) {
       const errorName = err instanceof ActionRefusedError ? err.errorName : undefined;
-      const problem = isAlreadyEnrolledError(errorName) ? ALREADY_ENROLLED_WORDS : err instanceof Error && 'code' in err && !(err instanceof ActionRefusedError) ? err.message : describeError(err, { rpcUrl: config.rpcUrl, stage: 'transaction' });
+      const problem = isAlreadyEnrolledError(errorName) || isAlreadyEnrolledError((err as { code?: string }).code)
+        ? ALREADY_ENROLLED_WORDS
+        : err instanceof ActionRefusedError
+          ? err.message
+          : err instanceof Error && 'code' in err
+            ? err.message
+            : describeError(err, { rpcUrl: config.rpcUrl, stage: 'transaction' });
       setRun({ phase: 'failed', problem, ...(hash ? { hash } : {}) });
       if (isAlreadyEnrolledError(errorName)) await queryClient.invalidateQueries({ queryKey: ['enrolled', study.id] });
+    }
+  };
+
+  const revoke = async () => {
+    if (!relayerUrl || !forwarder || !contracts.ConsentToken) return;
+    setRevoking({ phase: 'pending' });
+    try {
+      const sent = await relayRevocation(account, { client, forwarder, relayerUrl, chainNow: await chainNow(), consentToken: contracts.ConsentToken }, studyId);
+      setRevoking({ phase: 'confirmed', hash: sent.hash });
+      await queryClient.invalidateQueries({ queryKey: ['consent', study.id] });
+      revalidator.revalidate();
+    } catch (err) {
+      setRevoking({ phase: 'failed', problem: err instanceof Error && 'code' in err ? err.message : describeError(err, { rpcUrl: config.rpcUrl, stage: 'transaction' }) });
     }
   };
 
@@ -440,6 +478,7 @@ function StudyCard(props: {
           </ul>
         </>
       ) : null}
+      {terms.data ? <StudyTerms terms={terms.data} /> : terms.error ? <p className="error">The study&apos;s terms cannot be read from the chain right now.</p> : null}
       {study.problem ? (
         <p className="error" role="alert" data-testid="study-problem">
           {study.problem}
@@ -448,6 +487,31 @@ function StudyCard(props: {
       {enrolled.data ? (
         <p data-testid="enrolled-note">
           You are enrolled in this study from address <code title={account.address}>{shortHash(account.address)}</code>.
+        </p>
+      ) : null}
+      {enrolled.data && consentState.data ? (
+        <div data-testid="consent" data-state={consentState.data.revoked ? 'revoked' : consentState.data.active ? 'active' : 'expired'}>
+          <p data-testid="consent-expiry">
+            {consentState.data.revoked
+              ? 'You revoked your consent: you no longer count in this study\'s purchases.'
+              : consentState.data.active
+                ? `Your consent runs until ${dateOf(Number(consentState.data.expiresAt))}.`
+                : `Your consent expired on ${dateOf(Number(consentState.data.expiresAt))}.`}
+          </p>
+          {consentState.data.active ? (
+            <div className="button-row">
+              <button type="button" className="button" disabled={busy || !relayerUrl || !forwarder} onClick={() => void revoke()}>
+                Revoke consent
+              </button>
+            </div>
+          ) : null}
+        </div>
+      ) : null}
+      {revoking.phase !== 'idle' ? (
+        <p role={revoking.phase === 'failed' ? 'alert' : 'status'} className={revoking.phase === 'failed' ? 'error' : undefined} data-testid="revoke-status" data-phase={revoking.phase}>
+          {revoking.phase === 'pending' ? 'Revoking: your study address signed, the relayer is sending it…' : null}
+          {revoking.phase === 'confirmed' ? <>Consent revoked · <code title={revoking.hash}>{shortHash(revoking.hash)}</code></> : null}
+          {revoking.phase === 'failed' ? `Your consent was not revoked: ${revoking.problem}` : null}
         </p>
       ) : null}
       {enrolled.error ? (
@@ -509,6 +573,77 @@ function StudyCard(props: {
   );
 }
 
+interface StudyTermsView {
+  categories: bigint;
+  consentDuration: bigint;
+  minCohort: number;
+  consentHash: Hex;
+  price: string;
+}
+
+async function readStudyTerms(client: PublicClient, contracts: ZkContracts, studyId: bigint): Promise<StudyTermsView> {
+  const s = await readStudy(client, contracts, studyId);
+  if (!s) throw new ActionRefusedError('StudyRegistry__UnknownStudy', `Study #${studyId} is not on this chain`);
+  let price = 'free';
+  if (s.pricePerParticipant > 0n && s.paymentToken !== '0x0000000000000000000000000000000000000000') {
+    const [decimals, symbol] = await Promise.all([
+      client.readContract({ address: s.paymentToken, abi: erc20Abi, functionName: 'decimals' }),
+      client.readContract({ address: s.paymentToken, abi: erc20Abi, functionName: 'symbol' }).catch(() => 'tokens'),
+    ]);
+    price = `${formatUnits(s.pricePerParticipant, decimals)} ${symbol}`;
+  }
+  return { categories: BigInt(s.categories), consentDuration: BigInt(s.consentDuration), minCohort: Number(s.minCohort), consentHash: s.consentHash, price };
+}
+
+/** The study's terms as the chain holds them, and what enrolling shares and does not share. */
+function StudyTerms({ terms }: { terms: StudyTermsView }) {
+  const wanted = categoriesWanted(terms.categories);
+  return (
+    <div data-testid="study-terms">
+      <h4>Terms</h4>
+      <dl className="attributes">
+        <div>
+          <dt>Paid to participants per purchase</dt>
+          <dd data-testid="terms-price">{terms.price}</dd>
+        </div>
+        <div>
+          <dt>Consent lasts</dt>
+          <dd data-testid="terms-duration">{durationInWords(terms.consentDuration)}</dd>
+        </div>
+        <div>
+          <dt>Records wanted</dt>
+          <dd data-testid="terms-categories">{wanted.length > 0 ? wanted.join(', ') : 'none'}</dd>
+        </div>
+        <div>
+          <dt>Smallest cohort sold</dt>
+          <dd data-testid="terms-k">{terms.minCohort} participants</dd>
+        </div>
+        <div>
+          <dt>Consent text</dt>
+          <dd>
+            hash <code title={terms.consentHash}>{shortHash(terms.consentHash)}</code>
+          </dd>
+        </div>
+      </dl>
+      <h4>What is shared</h4>
+      <p>
+        A de-identified extract of your records in the categories above, built in this browser and sealed to the release
+        committee: a buyer can open it only when the committee confirms a purchase of at least {terms.minCohort} participants.
+        Before it is sealed, the HIPAA Safe Harbor identifiers are removed:
+      </p>
+      <ul data-testid="safe-harbor-list">
+        {SAFE_HARBOR_REMOVES.map((w) => (
+          <li key={w}>{w}</li>
+        ))}
+      </ul>
+      <p>
+        Not shared: your wallet, your name and identity, your credential&apos;s values, and any record outside the categories
+        above. You can revoke your consent at any time; extracts already bought stay with their buyer.
+      </p>
+    </div>
+  );
+}
+
 function EnrolStatus({ run }: { run: EnrolPhase }) {
   if (run.phase === 'idle') return null;
   const timings = run.phase === 'pending' || run.phase === 'confirmed' ? run.timings : null;
@@ -522,7 +657,7 @@ function EnrolStatus({ run }: { run: EnrolPhase }) {
           </p>
         </>
       ) : null}
-      {run.phase === 'preparing' ? <p role="status">Reading the accredited issuers and the chain&apos;s time…</p> : null}
+      {run.phase === 'preparing' ? <p role="status">{run.what}</p> : null}
       {timings ? (
         <p data-testid="proof-timings" data-prove-ms={timings.proveMs} data-total-ms={timings.totalMs} data-artifacts-ms={timings.artifactsMs} data-source={timings.source}>
           Proof made in this browser in {(timings.totalMs / 1000).toFixed(1)} s
@@ -531,7 +666,7 @@ function EnrolStatus({ run }: { run: EnrolPhase }) {
       ) : null}
       {run.phase === 'pending' ? (
         <p role="status" aria-live="polite">
-          Enrolling: {run.hash ? <>transaction <code title={run.hash}>{shortHash(run.hash)}</code> sent, waiting for the chain…</> : 'sending the transaction…'}
+          Pending: {run.hash ? <>transaction <code title={run.hash}>{shortHash(run.hash)}</code> sent, waiting for the chain…</> : 'your study address signed your enrolment; the relayer is sending it and paying the fee…'}
         </p>
       ) : null}
       {run.phase === 'confirmed' ? (
@@ -539,9 +674,14 @@ function EnrolStatus({ run }: { run: EnrolPhase }) {
           Enrolled: confirmed in block {run.blockNumber.toString()} · <code title={run.hash} data-testid="enrol-hash">{run.hash}</code>
         </p>
       ) : null}
+      {run.phase === 'confirmed' ? (
+        <p className="muted" data-testid="extract-hash" data-extract-hash={run.extractHash}>
+          Your sealed extract&apos;s hash, registered with your enrolment: <code title={run.extractHash}>{shortHash(run.extractHash)}</code>
+        </p>
+      ) : null}
       {run.phase === 'failed' ? (
         <p role="alert" className="error" data-testid="enrol-problem">
-          {run.problem}
+          Failed: {run.problem}
           {run.hash ? (
             <>
               {' '}
