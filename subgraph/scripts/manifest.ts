@@ -90,6 +90,39 @@ export const DATA_SOURCES: readonly DataSourceSpec[] = [
       LogRootPosted: 'handleLogRootPosted',
     },
   },
+  {
+    contract: 'StudyRegistry',
+    file: './src/study-registry.ts',
+    entities: ['Study', 'IrbDecision', 'Enrollment'],
+    handlers: {
+      StudyCreated: 'handleStudyCreated',
+      StudyDecided: 'handleStudyDecided',
+      StudySuspended: 'handleStudySuspended',
+      StudyStatusChanged: 'handleStudyStatusChanged',
+      Enrolled: 'handleEnrolled',
+    },
+  },
+  {
+    contract: 'ConsentToken',
+    file: './src/consent-token.ts',
+    entities: ['ConsentRevocation'],
+    handlers: {
+      ConsentRevoked: 'handleConsentRevoked',
+    },
+  },
+  {
+    contract: 'StudyMarket',
+    file: './src/study-market.ts',
+    entities: ['Study', 'Purchase', 'PurchaseConfirmation', 'Refund', 'Claim'],
+    handlers: {
+      Purchased: 'handlePurchased',
+      PurchaseConfirmed: 'handlePurchaseConfirmed',
+      PurchaseRefunded: 'handlePurchaseRefunded',
+      HolderJoined: 'handleHolderJoined',
+      HolderLeft: 'handleHolderLeft',
+      Claimed: 'handleClaimed',
+    },
+  },
 ];
 
 /** A file data source template: created by a mapping with a CID, handled once the file is fetched. */

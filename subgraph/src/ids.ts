@@ -74,3 +74,8 @@ export function blobCid(digest: Bytes): string {
   if (bits > 0) out += BASE32.charAt(i32((buffer << (5 - bits)) & 31));
   return out;
 }
+
+/** Study and Purchase ids: the uint256 id as 32 big-endian bytes (as requestId). */
+export function uintId(id: BigInt): Bytes {
+  return requestId(id);
+}

@@ -13,6 +13,9 @@ const ANCHOR = '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512';
 const ORGS = '0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0';
 const GRANTS = '0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9';
 const COMMITTEE = '0xDc64a140Aa3E981100a9becA4E685f962f0cF6C9';
+const STUDIES = '0x5FC8d32690cc91D4c39d9d3abcBD16989F875707';
+const CONSENT = '0x0165878A594ca255338adfa4d48449f69242Eb8F';
+const MARKET = '0xa513E6E4b8f2a923D98304ec87F64353C4D5C853';
 
 describe('networkName', () => {
   it('names known chains as graph-node does, local chains as localhost', () => {
@@ -41,6 +44,9 @@ describe('generateManifest', () => {
           OrganizationRegistry: { address: ORGS, startBlock: 44 },
           AccessGrants: { address: GRANTS, startBlock: 45 },
           ReleaseCommittee: { address: COMMITTEE, startBlock: 46 },
+          StudyRegistry: { address: STUDIES, startBlock: 47 },
+          ConsentToken: { address: CONSENT, startBlock: 47 },
+          StudyMarket: { address: MARKET, startBlock: 48 },
         },
       },
       deploymentsDir,
@@ -73,6 +79,17 @@ describe('generateManifest', () => {
     expect(yaml).toContain('- event: OrganizationRegistered(indexed address,indexed uint8,bytes32,bytes32)');
     expect(yaml).toContain('- event: LogRootPosted(indexed address,indexed bytes32,uint32,indexed uint64)\n          handler: handleLogRootPosted');
     expect(yaml).toContain('file: ./src/access-grants.ts');
+    // The marketplace: StudyCreated carries the terms as a tuple.
+    expect(yaml).toContain(`address: "${MARKET}"`);
+    expect(yaml).toContain(
+      '- event: StudyCreated(indexed uint256,indexed address,(bytes32,bytes32,bytes32,uint256,uint256,address,uint256,uint64,uint32,uint32))\n          handler: handleStudyCreated',
+    );
+    expect(yaml).toContain('- event: Enrolled(indexed uint256,indexed address,uint256,bytes32,uint64)\n          handler: handleEnrolled');
+    expect(yaml).toContain('- event: ConsentRevoked(indexed uint256,indexed address)\n          handler: handleConsentRevoked');
+    expect(yaml).toContain(
+      '- event: Purchased(indexed uint256,indexed uint256,indexed address,uint32,uint256,uint256,uint64)\n          handler: handlePurchased',
+    );
+    expect(yaml).toContain('file: ./src/study-market.ts');
     // The manifest's RecordVersions come from a file data source template.
     expect(yaml).toContain(
       [
@@ -105,6 +122,9 @@ describe('generateManifest', () => {
       { contract: 'OrganizationRegistry', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
       { contract: 'AccessGrants', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
       { contract: 'ReleaseCommittee', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
+      { contract: 'StudyRegistry', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
+      { contract: 'ConsentToken', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
+      { contract: 'StudyMarket', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
     ]);
     const yaml = readFileSync(result.manifestFile, 'utf8');
     expect(yaml).toContain('# PLACEHOLDER SOURCE: no deployment for chain 31337');
@@ -123,9 +143,12 @@ describe('generateManifest', () => {
       { contract: 'OrganizationRegistry', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
       { contract: 'AccessGrants', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
       { contract: 'ReleaseCommittee', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
+      { contract: 'StudyRegistry', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
+      { contract: 'ConsentToken', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
+      { contract: 'StudyMarket', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
     ]);
     expect(readFileSync(result.manifestFile, 'utf8')).toMatch(
-      /# PLACEHOLDER SOURCE: .* has no RecordAnchor, OrganizationRegistry, AccessGrants, ReleaseCommittee/,
+      /# PLACEHOLDER SOURCE: .* has no RecordAnchor, OrganizationRegistry, AccessGrants, ReleaseCommittee, StudyRegistry, ConsentToken, StudyMarket/,
     );
     expect(() => generateManifest({ chainId: 31337, deploymentsDir, outDir: join(tmp, 'out-old2'), requireDeployment: true })).toThrow(
       expect.objectContaining({ code: 'DEPLOYMENT_INVALID' }),

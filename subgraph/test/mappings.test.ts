@@ -61,6 +61,14 @@ describe('handlePatientRegistered', () => {
       CommitteeMember: [],
       CommitteeEpoch: [],
       LogRoot: [],
+      Study: [],
+      IrbDecision: [],
+      Enrollment: [],
+      ConsentRevocation: [],
+      Purchase: [],
+      PurchaseConfirmation: [],
+      Refund: [],
+      Claim: [],
     });
   });
 

@@ -53,6 +53,14 @@ const entityTables: Record<EntityName, PgTable> = {
   CommitteeMember: schema.committeeMember,
   CommitteeEpoch: schema.committeeEpoch,
   LogRoot: schema.logRoot,
+  Study: schema.study,
+  IrbDecision: schema.irbDecision,
+  Enrollment: schema.enrollment,
+  ConsentRevocation: schema.consentRevocation,
+  Purchase: schema.purchase,
+  PurchaseConfirmation: schema.purchaseConfirmation,
+  Refund: schema.refund,
+  Claim: schema.claim,
   Release: schema.release,
 };
 

@@ -20,6 +20,14 @@ export type EntityRows = {
   CommitteeMember: typeof sqlite.committeeMember.$inferSelect;
   CommitteeEpoch: typeof sqlite.committeeEpoch.$inferSelect;
   LogRoot: typeof sqlite.logRoot.$inferSelect;
+  Study: typeof sqlite.study.$inferSelect;
+  IrbDecision: typeof sqlite.irbDecision.$inferSelect;
+  Enrollment: typeof sqlite.enrollment.$inferSelect;
+  ConsentRevocation: typeof sqlite.consentRevocation.$inferSelect;
+  Purchase: typeof sqlite.purchase.$inferSelect;
+  PurchaseConfirmation: typeof sqlite.purchaseConfirmation.$inferSelect;
+  Refund: typeof sqlite.refund.$inferSelect;
+  Claim: typeof sqlite.claim.$inferSelect;
   Release: typeof sqlite.release.$inferSelect;
 };
 
@@ -39,6 +47,14 @@ const dialectsAgree: Same<EntityRows['Patient'], typeof pg.patient.$inferSelect>
   Same<EntityRows['CommitteeMember'], typeof pg.committeeMember.$inferSelect> &
   Same<EntityRows['CommitteeEpoch'], typeof pg.committeeEpoch.$inferSelect> &
   Same<EntityRows['LogRoot'], typeof pg.logRoot.$inferSelect> &
+  Same<EntityRows['Study'], typeof pg.study.$inferSelect> &
+  Same<EntityRows['IrbDecision'], typeof pg.irbDecision.$inferSelect> &
+  Same<EntityRows['Enrollment'], typeof pg.enrollment.$inferSelect> &
+  Same<EntityRows['ConsentRevocation'], typeof pg.consentRevocation.$inferSelect> &
+  Same<EntityRows['Purchase'], typeof pg.purchase.$inferSelect> &
+  Same<EntityRows['PurchaseConfirmation'], typeof pg.purchaseConfirmation.$inferSelect> &
+  Same<EntityRows['Refund'], typeof pg.refund.$inferSelect> &
+  Same<EntityRows['Claim'], typeof pg.claim.$inferSelect> &
   Same<EntityRows['Release'], typeof pg.release.$inferSelect> &
   Same<ReleaseCursor, typeof pg.releaseCursor.$inferSelect> = true;
 void dialectsAgree;
@@ -53,6 +69,8 @@ export const MUTABLE_ENTITIES = [
   'BreakGlass',
   'PatientPolicy',
   'CommitteeMember',
+  'Study',
+  'Purchase',
 ] as const satisfies readonly EntityName[];
 /** Event entities, written once (`@entity(immutable: true)`); each has a `blockNumber`. */
 export const IMMUTABLE_ENTITIES = [
@@ -64,6 +82,12 @@ export const IMMUTABLE_ENTITIES = [
   'AccessEvent',
   'CommitteeEpoch',
   'LogRoot',
+  'IrbDecision',
+  'Enrollment',
+  'ConsentRevocation',
+  'PurchaseConfirmation',
+  'Refund',
+  'Claim',
 ] as const satisfies readonly EntityName[];
 export type MutableEntityName = (typeof MUTABLE_ENTITIES)[number];
 export type ImmutableEntityName = (typeof IMMUTABLE_ENTITIES)[number];

@@ -19,6 +19,14 @@ describe('entity model', () => {
       'CommitteeMember',
       'CommitteeEpoch',
       'LogRoot',
+      'Study',
+      'IrbDecision',
+      'Enrollment',
+      'ConsentRevocation',
+      'Purchase',
+      'PurchaseConfirmation',
+      'Refund',
+      'Claim',
       'Release',
     ]);
     expect(models.filter((m) => !m.immutable).map((m) => m.name)).toEqual([
@@ -29,6 +37,8 @@ describe('entity model', () => {
       'BreakGlass',
       'PatientPolicy',
       'CommitteeMember',
+      'Study',
+      'Purchase',
       'Release',
     ]);
     expect(models.find((m) => m.name === 'AccessEvent')!.fields.find((f) => f.name === 'requestId')).toMatchObject({

@@ -53,6 +53,14 @@ const entityTables: Record<EntityName, Table> = {
   CommitteeMember: tables.committeeMember,
   CommitteeEpoch: tables.committeeEpoch,
   LogRoot: tables.logRoot,
+  Study: tables.study,
+  IrbDecision: tables.irbDecision,
+  Enrollment: tables.enrollment,
+  ConsentRevocation: tables.consentRevocation,
+  Purchase: tables.purchase,
+  PurchaseConfirmation: tables.purchaseConfirmation,
+  Refund: tables.refund,
+  Claim: tables.claim,
   Release: tables.release,
 };
 

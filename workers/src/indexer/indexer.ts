@@ -52,6 +52,14 @@ import {
   releaseCommitteeEvents,
   type ReleaseCommitteeEvent,
 } from './mappings/release-committee.ts';
+import {
+  consentTokenEvents,
+  handleMarketEvent,
+  marketEntitiesRead,
+  studyMarketEvents,
+  studyRegistryEvents,
+  type MarketEvent,
+} from './mappings/market.ts';
 import { PageContext } from './page.ts';
 
 export type IndexerLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
@@ -82,7 +90,8 @@ type ChainEvent =
   | RecordAnchorEvent
   | OrganizationRegistryEvent
   | AccessGrantsEvent
-  | ReleaseCommitteeEvent;
+  | ReleaseCommitteeEvent
+  | MarketEvent;
 
 /** One followed contract: the events it emits, the entities its handlers read and the handler. */
 type Family = {
@@ -125,6 +134,14 @@ const FAMILIES: readonly Family[] = [
     read: (e) => committeeEntitiesRead(e as ReleaseCommitteeEvent),
     handle: (ctx, e) => handleReleaseCommitteeEvent(ctx, e as ReleaseCommitteeEvent),
   },
+  ...(['StudyRegistry', 'ConsentToken', 'StudyMarket'] as const).map(
+    (contract): Family => ({
+      contract,
+      events: { StudyRegistry: studyRegistryEvents, ConsentToken: consentTokenEvents, StudyMarket: studyMarketEvents }[contract],
+      read: (e) => marketEntitiesRead(e as MarketEvent),
+      handle: (ctx, e) => handleMarketEvent(ctx, e as MarketEvent),
+    }),
+  ),
 ];
 
 export type IndexerStatus = {

@@ -80,5 +80,14 @@ export async function expectedDump(
     CommitteeMember: [],
     CommitteeEpoch: [],
     LogRoot: [],
+    // Nor the marketplace; indexer.market.test.ts and the parity test cover it.
+    Study: [],
+    Purchase: [],
+    IrbDecision: [],
+    Enrollment: [],
+    ConsentRevocation: [],
+    PurchaseConfirmation: [],
+    Refund: [],
+    Claim: [],
   };
 }
