@@ -13,6 +13,7 @@
  *   the ineligible patient (account 7, no diabetes) is told which criterion fails and cannot prove.
  * Needs the proving files (`npm run circuits:setup`) and the built web app.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -190,6 +191,11 @@ describe('eligibility in the browser', () => {
       expect(shown).toMatch(/^0x[0-9a-f]{64}$/);
       expect(shown).not.toBe(`0x${'0'.repeat(64)}`);
       expect((await enrollArgs(hash)).extractHash).toBe(shown);
+      // The sealed extract kept in the browser: the SHA-256 of its ciphertext is the hash on chain.
+      const keptJson = await page.evaluate((key) => localStorage.getItem(key), `consentry.study.extract.v1.${E2E_CHAIN_ID}.${studyId}.${participant.toLowerCase()}`);
+      const kept = JSON.parse(keptJson!) as { ciphertext: string; shares: unknown[] };
+      expect(`0x${createHash('sha256').update(Buffer.from(kept.ciphertext, 'base64')).digest('hex')}`).toBe(shown);
+      expect(kept.shares.length).toBeGreaterThan(0);
     });
 
     await step(page, 'reload shows enrolled and refuses again', async () => {

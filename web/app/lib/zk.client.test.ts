@@ -17,7 +17,7 @@ import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
 import { issuerKeyFromSecret, verifyCredential } from '@consentry/sdk/zk/credential';
 import { createIssuer } from '@consentry/workers/src/issuer/issuer.ts';
 import { startIssuerServer, type IssuerServer } from '@consentry/workers/src/issuer/server.ts';
-import { credentialStorageKey, loadCredential, prepareExtract, proofTime, requestCredential, saveCredential, zkIdentity, type KeyValueStore } from './zk.client.ts';
+import { credentialStorageKey, keepSealedExtract, keptSealedExtract, loadCredential, prepareExtract, proofTime, requestCredential, saveCredential, zkIdentity, type KeyValueStore } from './zk.client.ts';
 
 const keysOf = async (index: number): Promise<EncryptionKeyPair> =>
   deriveEncryptionKeyPair(await privateKeyToAccount(ANVIL_ACCOUNTS[index]!.privateKey).signTypedData(keyDerivationTypedData(31337)));
@@ -129,6 +129,20 @@ describe('prepareExtract', () => {
     const patient = records.find((r) => r.resourceType === 'Patient') as { name?: Array<{ family?: string }> } | undefined;
     const family = patient?.name?.[0]?.family;
     if (family) expect(JSON.stringify(resources)).not.toContain(family);
+  });
+
+  it('keeps the sealed extract in this browser (ciphertext and shares, nothing readable) and gives it back byte for byte', async () => {
+    const prepared = await prepareExtract(records, { studyId: 9n, categories: BigInt(categoryMask(['labs'])), committee });
+    const store = memoryStore();
+    const participant = ANVIL_ACCOUNTS[4]!.address;
+    expect(keepSealedExtract(31337, participant, 9n, prepared, store)).toBe(true);
+    const kept = keptSealedExtract(31337, participant, 9n, store)!;
+    expect(kept.extractHash).toBe(prepared.extractHash);
+    expect(kept.ciphertext).toEqual(prepared.ciphertext);
+    expect(kept.shares).toEqual(prepared.shares);
+    expect(keptSealedExtract(31337, participant, 10n, store)).toBeNull();
+    const full = { ...store, setItem: () => { throw new DOMException('quota', 'QuotaExceededError'); } };
+    expect(keepSealedExtract(31337, participant, 9n, prepared, full)).toBe(false);
   });
 
   it('refuses in words when the committee has nobody to seal to', async () => {

@@ -14,7 +14,7 @@ import { eligibilityProofArgs, type EnrollmentProof } from '@consentry/sdk/zk/ch
 import { ConsentryError } from '@consentry/sdk/errors';
 import type { EncryptionKeyPair } from '@consentry/sdk/keys';
 import type { FhirResource } from '@consentry/sdk/records/fhir-types';
-import { noteKey, openNote, sealNote } from '@consentry/sdk/records/versions';
+import { fromBase64, noteKey, openNote, sealNote, toBase64 } from '@consentry/sdk/records/versions';
 import { parseCredential, verifyCredential, type Credential } from '@consentry/sdk/zk/credential';
 import { identityCommitment, identitySecretFromSeed } from '@consentry/sdk/zk/identity';
 import { identitySeedFromEncryptionKey } from '@consentry/sdk/zk/study-account';
@@ -235,6 +235,36 @@ export async function prepareExtract(
   const extract = buildExtract(resources, { categories, ...(now ? { now } : {}) });
   const sealed = await sealExtract(extract, { committee, studyId });
   return { ...sealed, resourceCount: extract.resources.length, removed: extract.removed };
+}
+
+/** Where a sealed extract is kept in this browser (localStorage), per chain, study and study address. */
+export const extractStorageKey = (chainId: number, studyId: bigint, participant: Address) => `consentry.study.extract.v1.${chainId}.${studyId}.${participant.toLowerCase()}`;
+
+/**
+ * Keeps an enrolment's sealed extract in this browser until the web has an upload route for it
+ * (decision 028): the ciphertext and the committee's sealed shares, both already encrypted, so
+ * nothing readable is stored. Without it the registered hash would name bytes nobody holds.
+ */
+export function keepSealedExtract(chainId: number, participant: Address, studyId: bigint, sealed: SealedExtract, store = browserStore()): boolean {
+  const kept = { extractHash: sealed.extractHash, ciphertext: toBase64(sealed.ciphertext), shares: sealed.shares.map((s) => ({ memberId: s.memberId, sealed: toBase64(s.sealed) })) };
+  try {
+    store?.setItem(extractStorageKey(chainId, studyId, participant), JSON.stringify(kept));
+    return store !== null;
+  } catch {
+    return false; // over the browser's storage quota: enrolment goes on, the page says it was not kept
+  }
+}
+
+/** The sealed extract kept for an enrolment, or null. */
+export function keptSealedExtract(chainId: number, participant: Address, studyId: bigint, store = browserStore()): Pick<SealedExtract, 'extractHash' | 'ciphertext' | 'shares'> | null {
+  const raw = store?.getItem(extractStorageKey(chainId, studyId, participant));
+  if (!raw) return null;
+  try {
+    const kept = JSON.parse(raw) as { extractHash: Hex; ciphertext: string; shares: Array<{ memberId: string; sealed: string }> };
+    return { extractHash: kept.extractHash, ciphertext: fromBase64(kept.ciphertext), shares: kept.shares.map((s) => ({ memberId: s.memberId, sealed: fromBase64(s.sealed) })) };
+  } catch {
+    return null;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

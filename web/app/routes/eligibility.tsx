@@ -31,6 +31,7 @@ import { listStudies, type StudyView } from '../lib/studies.server.ts';
 import {
   forgetCredential,
   loadCredential,
+  keepSealedExtract,
   myResources,
   prepareExtract,
   proofTime,
@@ -317,7 +318,7 @@ type EnrolPhase =
   | { phase: 'preparing'; what: string }
   | { phase: 'proving'; progress: ProofProgress }
   | { phase: 'pending'; hash: Hex | null; timings: ProofTimings }
-  | { phase: 'confirmed'; hash: Hex; blockNumber: bigint; timings: ProofTimings; extractHash: Hex }
+  | { phase: 'confirmed'; hash: Hex; blockNumber: bigint; timings: ProofTimings; extractHash: Hex; kept: boolean }
   | { phase: 'failed'; problem: string; hash?: Hex };
 
 const shortHash = (h: string) => `${h.slice(0, 10)}…${h.slice(-6)}`;
@@ -421,11 +422,13 @@ function StudyCard(props: {
         (progress) => setRun({ phase: 'proving', progress }),
       );
       setRun({ phase: 'pending', hash: null, timings });
+      // Kept here (sealed) until the web has an upload route for extracts (decision 028).
+      const kept = keepSealedExtract(config.chainId, account.address, studyId, extract);
       // The per-study address signs; the relayer sends and pays. It answers once the chain has the transaction.
       const sent = await relayEnrolment(account, { client, forwarder, relayerUrl, chainNow: await chainNow(), studyRegistry: contracts.StudyRegistry }, studyId, bundle, extract.extractHash);
       hash = sent.hash;
       const receipt = await client.getTransactionReceipt({ hash: sent.hash });
-      setRun({ phase: 'confirmed', hash: sent.hash, blockNumber: receipt.blockNumber, timings, extractHash: extract.extractHash });
+      setRun({ phase: 'confirmed', hash: sent.hash, blockNumber: receipt.blockNumber, timings, extractHash: extract.extractHash, kept });
       await queryClient.invalidateQueries({ queryKey: ['enrolled', study.id] });
       await queryClient.invalidateQueries({ queryKey: ['consent', study.id] });
       revalidator.revalidate(); // the participant count
@@ -676,7 +679,8 @@ function EnrolStatus({ run }: { run: EnrolPhase }) {
       ) : null}
       {run.phase === 'confirmed' ? (
         <p className="muted" data-testid="extract-hash" data-extract-hash={run.extractHash}>
-          Your sealed extract&apos;s hash, registered with your enrolment: <code title={run.extractHash}>{shortHash(run.extractHash)}</code>
+          Your sealed extract&apos;s hash, registered with your enrolment: <code title={run.extractHash}>{shortHash(run.extractHash)}</code>.{' '}
+          {run.kept ? 'The sealed extract is kept in this browser.' : 'This browser could not keep the sealed extract (its storage is full).'}
         </p>
       ) : null}
       {run.phase === 'failed' ? (
