@@ -270,6 +270,8 @@ export class MappingHost {
       },
       'conversion.typeConversion.bytesToHex': (bytes) => mem().string(bytesToHex(mem().readBytes(bytes))),
       'conversion.typeConversion.bigIntToString': (n) => mem().string(mem().readBigInt(n).toString()),
+      'numbers.bigInt.plus': (a, b) => mem().bigInt(mem().readBigInt(a!) + mem().readBigInt(b!)),
+      'numbers.bigInt.minus': (a, b) => mem().bigInt(mem().readBigInt(a!) - mem().readBigInt(b!)),
       'numbers.bigDecimal.toString': (bd) => {
         const m = mem();
         return m.string(bigDecimalToString(m.readBigInt(m.u32At(bd)), m.readBigInt(m.u32At(bd + 4))));

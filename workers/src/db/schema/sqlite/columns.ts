@@ -23,3 +23,13 @@ export const bool = customType<{ data: boolean; driverData: bigint | number }>({
   toDriver: (value) => (value ? 1 : 0),
   fromDriver: (value) => Number(value) === 1,
 });
+
+/**
+ * A GraphQL `BigInt` that can exceed 64 bits (uint256 ids, amounts, field elements): decimal
+ * TEXT, a JS bigint. Compares as text in SQL, so sort and range-filter such fields in JS.
+ */
+export const uint256 = customType<{ data: bigint; driverData: string }>({
+  dataType: () => 'text',
+  toDriver: (value) => value.toString(),
+  fromDriver: (value) => BigInt(value),
+});

@@ -1,0 +1,210 @@
+// Parity for the research marketplace: one scripted history on a real anvil with the deployed
+// contracts — three studies (one approved, one rejected, one approved then suspended), a real
+// Groth16 enrollment with an extract hash, a purchase of the cohort, a refund after the deadline
+// and a revocation — indexed by the subgraph's compiled WASM mappings (the test host on the
+// recorded logs) and by the embedded indexer (SQLite and PGlite). Both must give the same
+// entities, and both must agree with the chain. One proof (~1.5 s).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { keccak256, numberToHex, toHex, type Abi, type Hex } from 'viem';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { organizationRegistryAbi } from '@consentry/sdk/abi/generated';
+import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
+import { ANVIL_ACCOUNTS, startAnvil, type AnvilInstance } from '@consentry/sdk/testing/anvil';
+import { faucet, purchase, refund, type MarketContracts } from '../../sdk/src/research/market.ts';
+import { nodeArtifacts } from '../../sdk/src/zk/artifacts.node.ts';
+import {
+  addIssuer,
+  approveStudy,
+  createStudy,
+  enroll,
+  readIssuerLeaves,
+  rejectStudy,
+  revokeConsent,
+  suspendStudy,
+  type ZkContracts,
+} from '../../sdk/src/zk/chain.ts';
+import { issuerKeyFromSecret, signCredential } from '../../sdk/src/zk/credential.ts';
+import { identityCommitment, identitySecretFromSeed } from '../../sdk/src/zk/identity.ts';
+import { compileCriteria } from '../../sdk/src/zk/layout.ts';
+import { proveEligibility } from '../../sdk/src/zk/prove.ts';
+import type { Criteria } from '../../sdk/src/zk/types.ts';
+import { deployContracts, type DeployResult } from '../../contracts/script/deploy.ts';
+import { openPgliteStore, openSqliteStore, type Store } from '../../workers/src/db/open.ts';
+import { dumpEntities } from '../../workers/src/indexer/dump.ts';
+import { createIndexer } from '../../workers/src/indexer/indexer.ts';
+import { ensureSubgraphBuilt, MappingHost, type EntityDump } from './host/index.ts';
+import { recordLogs } from './host/record.ts';
+
+const CHAIN = 31337;
+const DAY = 86_400;
+const IRB_KIND = 4;
+const PRICE = 2_000_000n; // 2 tUSD (6 decimals)
+const acct = (i: number) => ANVIL_ACCOUNTS[i]!;
+const [deployer, researcher, irb, participant] = [acct(0), acct(1), acct(2), acct(7)];
+const CRITERIA: Criteria = { version: 1, age: { min: 18, max: 99 } };
+const EXTRACT = keccak256(toHex('market parity sealed extract'));
+const enc = (s: string) => new TextEncoder().encode(s);
+
+let anvil: AnvilInstance;
+let tmp: string;
+let deployment: DeployResult;
+let contracts: ZkContracts & MarketContracts;
+let head: number;
+let mappingDump: EntityDump;
+let studies: { approved: bigint; rejected: bigint; suspended: bigint };
+let bought: { purchaseId: bigint; amount: bigint; deadline: bigint };
+let nullifier: bigint;
+
+const client = () => publicClientFor(anvil.rpcUrl, CHAIN);
+const ctx = (who: { privateKey: Hex }) => ({ wallet: walletClientFor(anvil.rpcUrl, CHAIN, who.privateKey), client: client(), contracts });
+const chainTime = async () => Number((await client().getBlock()).timestamp);
+const rationale = (s: string) => keccak256(toHex(s));
+
+async function write(who: { privateKey: Hex }, address: Hex, abi: Abi, functionName: string, args: readonly unknown[]) {
+  const w = walletClientFor(anvil.rpcUrl, CHAIN, who.privateKey);
+  const hash = await w.writeContract({ address, abi, functionName, args, gas: 1_000_000n, chain: null } as Parameters<typeof w.writeContract>[0]);
+  if ((await client().waitForTransactionReceipt({ hash })).status !== 'success') throw new Error(`${functionName} reverted`);
+}
+
+async function newStudy(label: string) {
+  const created = await createStudy(ctx(researcher), {
+    metadataHash: keccak256(toHex(label)),
+    criteriaHash: compileCriteria(CRITERIA).criteriaHash,
+    categories: 3n,
+    paymentToken: contracts.TestToken!,
+    pricePerParticipant: PRICE,
+    consentDuration: BigInt(90 * DAY),
+    minCohort: 1,
+    maxParticipants: 10,
+  });
+  return created.studyId;
+}
+
+async function indexWith(open: () => Promise<Store>): Promise<EntityDump> {
+  const store = await open();
+  try {
+    const indexer = createIndexer({ rpcUrl: anvil.rpcUrl, deployment, store, confirmations: 0, pageSize: 5 });
+    const status = await indexer.syncToHead();
+    expect(status.checkpoint?.number).toBe(head);
+    expect(status.hasIndexingErrors).toBe(false);
+    return await dumpEntities(store);
+  } finally {
+    await store.close();
+  }
+}
+
+beforeAll(async () => {
+  const built = ensureSubgraphBuilt();
+  tmp = mkdtempSync(join(tmpdir(), 'consentry-market-parity-'));
+  anvil = await startAnvil();
+  deployment = await deployContracts({ rpcUrl: anvil.rpcUrl, privateKey: deployer.privateKey, chainId: CHAIN, deploymentsDir: join(tmp, 'deployments') });
+  const c = deployment.contracts;
+  contracts = {
+    StudyRegistry: c.StudyRegistry!.address,
+    ConsentToken: c.ConsentToken!.address,
+    IssuerRegistry: c.IssuerRegistry!.address,
+    EligibilityVerifier: c.EligibilityVerifier!.address,
+    StudyMarket: c.StudyMarket!.address,
+    TestToken: c.TestToken!.address,
+    Forwarder: c.Forwarder?.address,
+  } as ZkContracts & MarketContracts;
+  // An accredited IRB and an accredited credential issuer.
+  const orgs = c.OrganizationRegistry!.address;
+  await write(irb, orgs, organizationRegistryAbi, 'register', [IRB_KIND, keccak256(toHex('market parity irb')), keccak256(toHex('metadata'))]);
+  await write(deployer, orgs, organizationRegistryAbi, 'accredit', [irb.address, BigInt((await chainTime()) + 365 * DAY)]);
+  const issuer = issuerKeyFromSecret(enc('market-parity-issuer'));
+  await addIssuer(ctx(deployer), issuer.publicKey);
+  const leaves = (await readIssuerLeaves(client(), contracts, { fromBlock: BigInt(deployment.startBlock) })).leaves;
+
+  studies = { approved: await newStudy('approved'), rejected: await newStudy('rejected'), suspended: await newStudy('suspended') };
+  await approveStudy(ctx(irb), studies.approved, rationale('fine'));
+  await rejectStudy(ctx(irb), studies.rejected, rationale('not fine'));
+  await approveStudy(ctx(irb), studies.suspended, rationale('fine at first'));
+  await suspendStudy(ctx(irb), studies.suspended, rationale('adverse events'));
+
+  // One participant enrolls with a real proof for its own address.
+  const secret = identitySecretFromSeed(enc('market-parity-participant'));
+  const time = await chainTime();
+  const credential = signCredential(issuer, {
+    attributes: { birthDate: '1970-05-01', sex: 'female', smoker: 'never', conditions: [], measures: {} },
+    identityCommitment: identityCommitment(secret),
+    issuedAt: time - DAY,
+    expiresAt: time + 365 * DAY,
+  });
+  const proof = await proveEligibility({ credential, secret, criteria: CRITERIA, studyId: studies.approved, recipient: participant.address, issuerLeaves: leaves, time, artifacts: nodeArtifacts() });
+  nullifier = (await enroll(ctx(participant), studies.approved, proof, EXTRACT)).nullifier;
+
+  // The researcher buys the cohort; nobody confirms; refunded after the deadline; then the participant revokes.
+  await faucet(ctx(researcher), researcher.address, 10_000_000n);
+  bought = await purchase(ctx(researcher), studies.approved);
+  await client().request({ method: 'evm_increaseTime' as never, params: [DAY + 1] as never });
+  await client().request({ method: 'evm_mine' as never, params: [] as never });
+  await refund(ctx(deployer), bought.purchaseId);
+  await revokeConsent(ctx(participant), studies.approved);
+  head = Number(await client().getBlockNumber());
+
+  const recorded = await recordLogs(anvil.rpcUrl, { fromBlock: deployment.startBlock, toBlock: head });
+  await built;
+  mappingDump = new MappingHost({
+    sources: { StudyRegistry: c.StudyRegistry!, ConsentToken: c.ConsentToken!, StudyMarket: c.StudyMarket! },
+  })
+    .run(recorded)
+    .dump();
+}, 240_000);
+
+afterAll(async () => {
+  await anvil?.stop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+const id32 = (n: bigint) => numberToHex(n, { size: 32 });
+
+describe('marketplace: subgraph mappings vs embedded indexer on one scripted history', () => {
+  it('the mappings produce the expected studies, decisions, enrollment, purchase, refund and revocation', () => {
+    const byStudy = Object.fromEntries(mappingDump.Study!.map((s) => [s.id, s]));
+    expect(Object.keys(byStudy).sort()).toEqual([studies.approved, studies.rejected, studies.suspended].map(id32).sort());
+    expect(byStudy[id32(studies.approved)]).toMatchObject({
+      status: 'Approved',
+      researcher: researcher.address.toLowerCase(),
+      pricePerParticipant: PRICE.toString(),
+      minCohort: 1,
+      participants: 1,
+      active: 0, // joined, then left on revocation
+      purchases: 1,
+      purchased: (PRICE * 1n).toString(),
+      refunded: (PRICE * 1n).toString(),
+      confirmed: '0',
+      claimed: '0',
+    });
+    expect(byStudy[id32(studies.rejected)]!.status).toBe('Rejected');
+    expect(byStudy[id32(studies.suspended)]!.status).toBe('Suspended');
+    expect(mappingDump.IrbDecision!.map((d) => [d.study, d.decision, d.irb]).sort()).toEqual(
+      [
+        [id32(studies.approved), 'approved', irb.address.toLowerCase()],
+        [id32(studies.rejected), 'rejected', irb.address.toLowerCase()],
+        [id32(studies.suspended), 'approved', irb.address.toLowerCase()],
+        [id32(studies.suspended), 'suspended', irb.address.toLowerCase()],
+      ].sort(),
+    );
+    expect(mappingDump.Enrollment).toEqual([
+      expect.objectContaining({ study: id32(studies.approved), participant: participant.address.toLowerCase(), nullifier: nullifier.toString(), extractHash: EXTRACT }),
+    ]);
+    expect(mappingDump.Purchase).toEqual([
+      expect.objectContaining({ id: id32(bought.purchaseId), buyer: researcher.address.toLowerCase(), cohort: 1, amount: bought.amount.toString(), deadline: bought.deadline.toString(), status: 'refunded' }),
+    ]);
+    expect(mappingDump.Refund).toEqual([expect.objectContaining({ purchase: id32(bought.purchaseId), amount: bought.amount.toString() })]);
+    expect(mappingDump.ConsentRevocation).toEqual([expect.objectContaining({ study: id32(studies.approved), holder: participant.address.toLowerCase() })]);
+    expect(mappingDump.PurchaseConfirmation).toEqual([]);
+    expect(mappingDump.Claim).toEqual([]);
+  });
+
+  it('the embedded indexer (SQLite) gives exactly the same entities', async () => {
+    expect(await indexWith(() => openSqliteStore(join(tmp, 'indexer.sqlite')))).toEqual(mappingDump);
+  });
+
+  it('the embedded indexer (PGlite) gives exactly the same entities', async () => {
+    expect(await indexWith(() => openPgliteStore())).toEqual(mappingDump);
+  });
+});
