@@ -19,6 +19,7 @@ import {
   approveStudy,
   createStudy,
   enroll,
+  pauseStudy,
   readIssuerLeaves,
   rejectStudy,
   revokeConsent,
@@ -36,6 +37,9 @@ import { dumpEntities } from '../../workers/src/indexer/dump.ts';
 import { createIndexer } from '../../workers/src/indexer/indexer.ts';
 import { ensureSubgraphBuilt, MappingHost, type EntityDump } from './host/index.ts';
 import { recordLogs } from './host/record.ts';
+import { graphql } from 'graphql';
+import { loadEntityModels } from '../../workers/src/indexer/entities.ts';
+import { buildGraphQLSchema } from '../../workers/src/indexer/graphql/schema.ts';
 
 const CHAIN = 31337;
 const DAY = 86_400;
@@ -206,5 +210,70 @@ describe('marketplace: subgraph mappings vs embedded indexer on one scripted his
 
   it('the embedded indexer (PGlite) gives exactly the same entities', async () => {
     expect(await indexWith(() => openPgliteStore())).toEqual(mappingDump);
+  });
+
+  it('a reorg puts Study back and drops the branch events; GraphQL serves the market entities', async () => {
+    const store = await openSqliteStore(join(tmp, 'reorg.sqlite'));
+    try {
+      const indexer = createIndexer({ rpcUrl: anvil.rpcUrl, deployment, store, confirmations: 0 });
+      await indexer.syncToHead();
+      const before = await dumpEntities(store);
+      expect(before).toEqual(mappingDump);
+
+      // On a branch that will be dropped: the approved study is paused, a fourth study appears and is approved.
+      const snapshot = await client().request({ method: 'evm_snapshot' as never, params: [] as never });
+      await pauseStudy(ctx(researcher), studies.approved);
+      const branchStudy = await newStudy('branch');
+      await approveStudy(ctx(irb), branchStudy, rationale('branch'));
+      await indexer.syncToHead();
+      expect(await store.findById('Study', id32(studies.approved))).toMatchObject({ status: 'Paused' });
+      expect(await store.findById('Study', id32(branchStudy))).toMatchObject({ status: 'Approved' });
+      expect(await store.count('IrbDecision')).toBe(before.IrbDecision.length + 1);
+
+      expect(await client().request({ method: 'evm_revert' as never, params: [snapshot] as never })).toBe(true);
+      await client().request({ method: 'anvil_mine' as never, params: ['0xc'] as never }); // a longer branch without them
+      const status = await indexer.syncToHead();
+      expect(status.reorgs).toBeGreaterThanOrEqual(1);
+      expect(await dumpEntities(store)).toEqual(before);
+
+      const schema = buildGraphQLSchema({
+        models: loadEntityModels().models,
+        store,
+        meta: () => ({ checkpoint: indexer.status().checkpoint, hasIndexingErrors: false, deployment: 'test' }),
+      });
+      const result = await graphql({
+        schema,
+        source: `query ($study: Bytes!) {
+          studies(where: { status: "Approved" }) { studyId researcher participants active purchases purchased refunded }
+          irbDecisions(where: { study: $study }) { decision irb }
+          enrollments { participant extractHash }
+          purchases { purchaseId status amount cohort }
+          refunds { amount }
+          consentRevocations { holder }
+        }`,
+        variableValues: { study: id32(studies.approved) },
+      });
+      expect(result.errors).toBeUndefined();
+      expect(result.data).toEqual({
+        studies: [
+          {
+            studyId: studies.approved.toString(),
+            researcher: researcher.address.toLowerCase(),
+            participants: 1,
+            active: 0,
+            purchases: 1,
+            purchased: bought.amount.toString(),
+            refunded: bought.amount.toString(),
+          },
+        ],
+        irbDecisions: [{ decision: 'approved', irb: irb.address.toLowerCase() }],
+        enrollments: [{ participant: participant.address.toLowerCase(), extractHash: EXTRACT }],
+        purchases: [{ purchaseId: bought.purchaseId.toString(), status: 'refunded', amount: bought.amount.toString(), cohort: 1 }],
+        refunds: [{ amount: bought.amount.toString() }],
+        consentRevocations: [{ holder: participant.address.toLowerCase() }],
+      });
+    } finally {
+      await store.close();
+    }
   });
 });
