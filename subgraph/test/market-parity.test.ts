@@ -1,7 +1,7 @@
 // Parity for the research marketplace: one scripted history on a real anvil with the deployed
 // contracts — three studies (one approved, one rejected, one approved then suspended), a real
-// Groth16 enrollment with an extract hash, a purchase of the cohort, a refund after the deadline
-// and a revocation — indexed by the subgraph's compiled WASM mappings (the test host on the
+// Groth16 enrollment with an extract hash, a purchase confirmed by a one-member committee, a second
+// one refunded after its deadline, a claim to another address and a revocation — indexed by the subgraph's compiled WASM mappings (the test host on the
 // recorded logs) and by the embedded indexer (SQLite and PGlite). Both must give the same
 // entities, and both must agree with the chain. One proof (~1.5 s).
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,10 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keccak256, numberToHex, toHex, type Abi, type Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { organizationRegistryAbi } from '@consentry/sdk/abi/generated';
+import { organizationRegistryAbi, releaseCommitteeAbi } from '@consentry/sdk/abi/generated';
 import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
 import { ANVIL_ACCOUNTS, startAnvil, type AnvilInstance } from '@consentry/sdk/testing/anvil';
-import { faucet, purchase, refund, type MarketContracts } from '../../sdk/src/research/market.ts';
+import { claim, confirmPurchase, faucet, purchase, refund, signConfirm, type MarketContracts } from '../../sdk/src/research/market.ts';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { privateKeyToAccount } from 'viem/accounts';
 import { nodeArtifacts } from '../../sdk/src/zk/artifacts.node.ts';
 import {
   addIssuer,
@@ -46,7 +48,8 @@ const DAY = 86_400;
 const IRB_KIND = 4;
 const PRICE = 2_000_000n; // 2 tUSD (6 decimals)
 const acct = (i: number) => ANVIL_ACCOUNTS[i]!;
-const [deployer, researcher, irb, participant] = [acct(0), acct(1), acct(2), acct(7)];
+const [deployer, researcher, irb, participant, member, payee] = [acct(0), acct(1), acct(2), acct(7), acct(8), acct(9)];
+const RELEASE = keccak256(toHex('market parity release'));
 const CRITERIA: Criteria = { version: 1, age: { min: 18, max: 99 } };
 const EXTRACT = keccak256(toHex('market parity sealed extract'));
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -59,6 +62,8 @@ let head: number;
 let mappingDump: EntityDump;
 let studies: { approved: bigint; rejected: bigint; suspended: bigint };
 let bought: { purchaseId: bigint; amount: bigint; deadline: bigint };
+let confirmed: { purchaseId: bigint; amount: bigint; rewardPerToken: bigint };
+let claimedAmount: bigint;
 let nullifier: bigint;
 
 const client = () => publicClientFor(anvil.rpcUrl, CHAIN);
@@ -140,12 +145,25 @@ beforeAll(async () => {
   const proof = await proveEligibility({ credential, secret, criteria: CRITERIA, studyId: studies.approved, recipient: participant.address, issuerLeaves: leaves, time, artifacts: nodeArtifacts() });
   nullifier = (await enroll(ctx(participant), studies.approved, proof, EXTRACT)).nullifier;
 
-  // The researcher buys the cohort; nobody confirms; refunded after the deadline; then the participant revokes.
+  // A one-member committee (k = 1). The researcher buys the cohort and the member confirms; a second
+  // purchase nobody confirms is refunded after the deadline; the participant claims, then revokes.
+  const memberKey = toHex(x25519.getPublicKey(keccak256(toHex('market parity member'), 'bytes')));
+  await write(deployer, c.ReleaseCommittee!.address, releaseCommitteeAbi, 'addMember', [member.address, memberKey, 1]);
   await faucet(ctx(researcher), researcher.address, 10_000_000n);
+  const first = await purchase(ctx(researcher), studies.approved);
+  const signature = await signConfirm(privateKeyToAccount(member.privateKey), client(), contracts.StudyMarket, {
+    purchaseId: first.purchaseId,
+    studyId: studies.approved,
+    buyer: researcher.address,
+    releaseHash: RELEASE,
+  });
+  const done = await confirmPurchase(ctx(deployer), first.purchaseId, RELEASE, [signature]);
+  confirmed = { purchaseId: first.purchaseId, amount: first.amount, rewardPerToken: done.rewardPerToken };
   bought = await purchase(ctx(researcher), studies.approved);
   await client().request({ method: 'evm_increaseTime' as never, params: [DAY + 1] as never });
   await client().request({ method: 'evm_mine' as never, params: [] as never });
   await refund(ctx(deployer), bought.purchaseId);
+  claimedAmount = (await claim(ctx(participant), studies.approved, payee.address)).amount;
   await revokeConsent(ctx(participant), studies.approved);
   head = Number(await client().getBlockNumber());
 
@@ -176,12 +194,13 @@ describe('marketplace: subgraph mappings vs embedded indexer on one scripted his
       minCohort: 1,
       participants: 1,
       active: 0, // joined, then left on revocation
-      purchases: 1,
-      purchased: (PRICE * 1n).toString(),
-      refunded: (PRICE * 1n).toString(),
-      confirmed: '0',
-      claimed: '0',
+      purchases: 2,
+      purchased: (PRICE * 2n).toString(),
+      refunded: PRICE.toString(),
+      confirmed: PRICE.toString(),
+      claimed: PRICE.toString(),
     });
+    expect(claimedAmount).toBe(PRICE);
     expect(byStudy[id32(studies.rejected)]!.status).toBe('Rejected');
     expect(byStudy[id32(studies.suspended)]!.status).toBe('Suspended');
     expect(mappingDump.IrbDecision!.map((d) => [d.study, d.decision, d.irb]).sort()).toEqual(
@@ -195,13 +214,18 @@ describe('marketplace: subgraph mappings vs embedded indexer on one scripted his
     expect(mappingDump.Enrollment).toEqual([
       expect.objectContaining({ study: id32(studies.approved), participant: participant.address.toLowerCase(), nullifier: nullifier.toString(), extractHash: EXTRACT }),
     ]);
-    expect(mappingDump.Purchase).toEqual([
-      expect.objectContaining({ id: id32(bought.purchaseId), buyer: researcher.address.toLowerCase(), cohort: 1, amount: bought.amount.toString(), deadline: bought.deadline.toString(), status: 'refunded' }),
-    ]);
+    const purchases = Object.fromEntries(mappingDump.Purchase!.map((p) => [p.id, p]));
+    expect(Object.keys(purchases)).toHaveLength(2);
+    expect(purchases[id32(confirmed.purchaseId)]).toMatchObject({ buyer: researcher.address.toLowerCase(), cohort: 1, amount: confirmed.amount.toString(), status: 'confirmed' });
+    expect(purchases[id32(bought.purchaseId)]).toMatchObject({ cohort: 1, amount: bought.amount.toString(), deadline: bought.deadline.toString(), status: 'refunded' });
     expect(mappingDump.Refund).toEqual([expect.objectContaining({ purchase: id32(bought.purchaseId), amount: bought.amount.toString() })]);
     expect(mappingDump.ConsentRevocation).toEqual([expect.objectContaining({ study: id32(studies.approved), holder: participant.address.toLowerCase() })]);
-    expect(mappingDump.PurchaseConfirmation).toEqual([]);
-    expect(mappingDump.Claim).toEqual([]);
+    expect(mappingDump.PurchaseConfirmation).toEqual([
+      expect.objectContaining({ purchase: id32(confirmed.purchaseId), releaseHash: RELEASE, rewardPerToken: confirmed.rewardPerToken.toString() }),
+    ]);
+    expect(mappingDump.Claim).toEqual([
+      expect.objectContaining({ study: id32(studies.approved), holder: participant.address.toLowerCase(), recipient: payee.address.toLowerCase(), amount: PRICE.toString() }),
+    ]);
   });
 
   it('the embedded indexer (SQLite) gives exactly the same entities', async () => {
@@ -247,7 +271,8 @@ describe('marketplace: subgraph mappings vs embedded indexer on one scripted his
           studies(where: { status: "Approved" }) { studyId researcher participants active purchases purchased refunded }
           irbDecisions(where: { study: $study }) { decision irb }
           enrollments { participant extractHash }
-          purchases { purchaseId status amount cohort }
+          purchases(where: { status: "refunded" }) { purchaseId status amount cohort }
+          claims { recipient amount }
           refunds { amount }
           consentRevocations { holder }
         }`,
@@ -261,8 +286,8 @@ describe('marketplace: subgraph mappings vs embedded indexer on one scripted his
             researcher: researcher.address.toLowerCase(),
             participants: 1,
             active: 0,
-            purchases: 1,
-            purchased: bought.amount.toString(),
+            purchases: 2,
+            purchased: (PRICE * 2n).toString(),
             refunded: bought.amount.toString(),
           },
         ],
@@ -270,6 +295,7 @@ describe('marketplace: subgraph mappings vs embedded indexer on one scripted his
         enrollments: [{ participant: participant.address.toLowerCase(), extractHash: EXTRACT }],
         purchases: [{ purchaseId: bought.purchaseId.toString(), status: 'refunded', amount: bought.amount.toString(), cohort: 1 }],
         refunds: [{ amount: bought.amount.toString() }],
+        claims: [{ recipient: payee.address.toLowerCase(), amount: PRICE.toString() }],
         consentRevocations: [{ holder: participant.address.toLowerCase() }],
       });
     } finally {
