@@ -123,6 +123,15 @@ export const DATA_SOURCES: readonly DataSourceSpec[] = [
       Claimed: 'handleClaimed',
     },
   },
+  {
+    contract: 'IssuerRegistry',
+    file: './src/issuer-registry.ts',
+    entities: ['Issuer'],
+    handlers: {
+      IssuerAdded: 'handleIssuerAdded',
+      IssuerRemoved: 'handleIssuerRemoved',
+    },
+  },
 ];
 
 /** A file data source template: created by a mapping with a CID, handled once the file is fetched. */

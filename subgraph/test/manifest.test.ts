@@ -16,6 +16,7 @@ const COMMITTEE = '0xDc64a140Aa3E981100a9becA4E685f962f0cF6C9';
 const STUDIES = '0x5FC8d32690cc91D4c39d9d3abcBD16989F875707';
 const CONSENT = '0x0165878A594ca255338adfa4d48449f69242Eb8F';
 const MARKET = '0xa513E6E4b8f2a923D98304ec87F64353C4D5C853';
+const ISSUERS = '0x2279B7A0a67DB372996a5FaB50D91eAA73d2eBe6';
 
 describe('networkName', () => {
   it('names known chains as graph-node does, local chains as localhost', () => {
@@ -47,6 +48,7 @@ describe('generateManifest', () => {
           StudyRegistry: { address: STUDIES, startBlock: 47 },
           ConsentToken: { address: CONSENT, startBlock: 47 },
           StudyMarket: { address: MARKET, startBlock: 48 },
+          IssuerRegistry: { address: ISSUERS, startBlock: 47 },
         },
       },
       deploymentsDir,
@@ -125,6 +127,7 @@ describe('generateManifest', () => {
       { contract: 'StudyRegistry', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
       { contract: 'ConsentToken', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
       { contract: 'StudyMarket', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
+      { contract: 'IssuerRegistry', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
     ]);
     const yaml = readFileSync(result.manifestFile, 'utf8');
     expect(yaml).toContain('# PLACEHOLDER SOURCE: no deployment for chain 31337');
@@ -146,9 +149,10 @@ describe('generateManifest', () => {
       { contract: 'StudyRegistry', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
       { contract: 'ConsentToken', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
       { contract: 'StudyMarket', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
+      { contract: 'IssuerRegistry', address: PLACEHOLDER_ADDRESS, startBlock: 0 },
     ]);
     expect(readFileSync(result.manifestFile, 'utf8')).toMatch(
-      /# PLACEHOLDER SOURCE: .* has no RecordAnchor, OrganizationRegistry, AccessGrants, ReleaseCommittee, StudyRegistry, ConsentToken, StudyMarket/,
+      /# PLACEHOLDER SOURCE: .* has no RecordAnchor, OrganizationRegistry, AccessGrants, ReleaseCommittee, StudyRegistry, ConsentToken, StudyMarket, IssuerRegistry/,
     );
     expect(() => generateManifest({ chainId: 31337, deploymentsDir, outDir: join(tmp, 'out-old2'), requireDeployment: true })).toThrow(
       expect.objectContaining({ code: 'DEPLOYMENT_INVALID' }),

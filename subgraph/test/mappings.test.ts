@@ -69,6 +69,7 @@ describe('handlePatientRegistered', () => {
       PurchaseConfirmation: [],
       Refund: [],
       Claim: [],
+      Issuer: [],
     });
   });
 

@@ -223,6 +223,8 @@ describe('marketplace: subgraph mappings vs embedded indexer on one scripted his
     expect(mappingDump.PurchaseConfirmation).toEqual([
       expect.objectContaining({ purchase: id32(confirmed.purchaseId), releaseHash: RELEASE, rewardPerToken: confirmed.rewardPerToken.toString() }),
     ]);
+    expect(mappingDump.Issuer).toEqual([expect.objectContaining({ index: '0', active: true })]);
+    expect(mappingDump.Issuer![0]!.leaf).toBe(BigInt(mappingDump.Issuer![0]!.id as Hex).toString());
     expect(mappingDump.Claim).toEqual([
       expect.objectContaining({ study: id32(studies.approved), holder: participant.address.toLowerCase(), recipient: payee.address.toLowerCase(), amount: PRICE.toString() }),
     ]);

@@ -56,6 +56,15 @@ describe('schema.graphql as the store sees it', () => {
       'CommitteeMember',
       'CommitteeEpoch',
       'LogRoot',
+      'Study',
+      'IrbDecision',
+      'Enrollment',
+      'ConsentRevocation',
+      'Purchase',
+      'PurchaseConfirmation',
+      'Refund',
+      'Claim',
+      'Issuer',
     ]);
     // Nullable fields of the inbox events (unset ones dump as null).
     expect(schema.get('AccessEvent')!.fields.find((f) => f.name === 'requestId')).toMatchObject({ kind: StoreKind.BIGINT, nullable: true });

@@ -41,6 +41,18 @@ CREATE TABLE "irb_decision" (
 	"transaction_hash" text NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "issuer" (
+	"id" text PRIMARY KEY NOT NULL,
+	"index" numeric(78, 0) NOT NULL,
+	"ax" numeric(78, 0) NOT NULL,
+	"ay" numeric(78, 0) NOT NULL,
+	"leaf" numeric(78, 0) NOT NULL,
+	"active" boolean NOT NULL,
+	"root" numeric(78, 0) NOT NULL,
+	"updated_at_block" numeric(78, 0) NOT NULL,
+	"updated_at_timestamp" numeric(78, 0) NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "purchase" (
 	"id" text PRIMARY KEY NOT NULL,
 	"purchase_id" numeric(78, 0) NOT NULL,

@@ -52,6 +52,18 @@ CREATE TABLE `irb_decision` (
 --> statement-breakpoint
 CREATE INDEX `irb_decision_study_idx` ON `irb_decision` (`study`);--> statement-breakpoint
 CREATE INDEX `irb_decision_block_idx` ON `irb_decision` (`block_number`);--> statement-breakpoint
+CREATE TABLE `issuer` (
+	`id` text PRIMARY KEY NOT NULL,
+	`index` text NOT NULL,
+	`ax` text NOT NULL,
+	`ay` text NOT NULL,
+	`leaf` text NOT NULL,
+	`active` integer NOT NULL,
+	`root` text NOT NULL,
+	`updated_at_block` integer NOT NULL,
+	`updated_at_timestamp` integer NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `purchase` (
 	`id` text PRIMARY KEY NOT NULL,
 	`purchase_id` text NOT NULL,

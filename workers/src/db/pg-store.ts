@@ -61,6 +61,7 @@ const entityTables: Record<EntityName, PgTable> = {
   PurchaseConfirmation: schema.purchaseConfirmation,
   Refund: schema.refund,
   Claim: schema.claim,
+  Issuer: schema.issuer,
   Release: schema.release,
 };
 

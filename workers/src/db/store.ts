@@ -28,6 +28,7 @@ export type EntityRows = {
   PurchaseConfirmation: typeof sqlite.purchaseConfirmation.$inferSelect;
   Refund: typeof sqlite.refund.$inferSelect;
   Claim: typeof sqlite.claim.$inferSelect;
+  Issuer: typeof sqlite.issuer.$inferSelect;
   Release: typeof sqlite.release.$inferSelect;
 };
 
@@ -55,6 +56,7 @@ const dialectsAgree: Same<EntityRows['Patient'], typeof pg.patient.$inferSelect>
   Same<EntityRows['PurchaseConfirmation'], typeof pg.purchaseConfirmation.$inferSelect> &
   Same<EntityRows['Refund'], typeof pg.refund.$inferSelect> &
   Same<EntityRows['Claim'], typeof pg.claim.$inferSelect> &
+  Same<EntityRows['Issuer'], typeof pg.issuer.$inferSelect> &
   Same<EntityRows['Release'], typeof pg.release.$inferSelect> &
   Same<ReleaseCursor, typeof pg.releaseCursor.$inferSelect> = true;
 void dialectsAgree;
@@ -71,6 +73,7 @@ export const MUTABLE_ENTITIES = [
   'CommitteeMember',
   'Study',
   'Purchase',
+  'Issuer',
 ] as const satisfies readonly EntityName[];
 /** Event entities, written once (`@entity(immutable: true)`); each has a `blockNumber`. */
 export const IMMUTABLE_ENTITIES = [

@@ -27,6 +27,7 @@ describe('entity model', () => {
       'PurchaseConfirmation',
       'Refund',
       'Claim',
+      'Issuer',
       'Release',
     ]);
     expect(models.filter((m) => !m.immutable).map((m) => m.name)).toEqual([
@@ -39,6 +40,7 @@ describe('entity model', () => {
       'CommitteeMember',
       'Study',
       'Purchase',
+      'Issuer',
       'Release',
     ]);
     expect(models.find((m) => m.name === 'AccessEvent')!.fields.find((f) => f.name === 'requestId')).toMatchObject({

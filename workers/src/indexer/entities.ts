@@ -61,6 +61,7 @@ const entityTables: Record<EntityName, Table> = {
   PurchaseConfirmation: tables.purchaseConfirmation,
   Refund: tables.refund,
   Claim: tables.claim,
+  Issuer: tables.issuer,
   Release: tables.release,
 };
 

@@ -55,6 +55,7 @@ import {
 import {
   consentTokenEvents,
   handleMarketEvent,
+  issuerRegistryEvents,
   marketEntitiesRead,
   studyMarketEvents,
   studyRegistryEvents,
@@ -134,10 +135,12 @@ const FAMILIES: readonly Family[] = [
     read: (e) => committeeEntitiesRead(e as ReleaseCommitteeEvent),
     handle: (ctx, e) => handleReleaseCommitteeEvent(ctx, e as ReleaseCommitteeEvent),
   },
-  ...(['StudyRegistry', 'ConsentToken', 'StudyMarket'] as const).map(
+  ...(['StudyRegistry', 'ConsentToken', 'StudyMarket', 'IssuerRegistry'] as const).map(
     (contract): Family => ({
       contract,
-      events: { StudyRegistry: studyRegistryEvents, ConsentToken: consentTokenEvents, StudyMarket: studyMarketEvents }[contract],
+      events: { StudyRegistry: studyRegistryEvents, ConsentToken: consentTokenEvents, StudyMarket: studyMarketEvents, IssuerRegistry: issuerRegistryEvents }[
+        contract
+      ],
       read: (e) => marketEntitiesRead(e as MarketEvent),
       handle: (ctx, e) => handleMarketEvent(ctx, e as MarketEvent),
     }),

@@ -1,7 +1,7 @@
-// Research marketplace handlers: StudyRegistry, ConsentToken and StudyMarket events. They mirror
+// Research marketplace handlers: StudyRegistry, ConsentToken, StudyMarket and IssuerRegistry events. They mirror
 // the subgraph's mappings (subgraph/src/{study-registry,consent-token,study-market}.ts) field for
 // field; the parity test holds both to the same entities.
-import { consentTokenAbi, studyMarketAbi, studyRegistryAbi } from '@consentry/sdk/abi/generated';
+import { consentTokenAbi, issuerRegistryAbi, studyMarketAbi, studyRegistryAbi } from '@consentry/sdk/abi/generated';
 import { numberToHex, type Address, type Hex } from 'viem';
 import type { EntityRows, MutableEntityName } from '../../db/store.ts';
 import { eventId } from '../ids.ts';
@@ -22,6 +22,7 @@ const pick = <T extends { type: string }>(abi: readonly T[], names: readonly str
 export const studyRegistryEvents = pick(studyRegistryAbi, REGISTRY_EVENTS);
 export const consentTokenEvents = pick(consentTokenAbi, TOKEN_EVENTS);
 export const studyMarketEvents = pick(studyMarketAbi, MARKET_EVENTS);
+export const issuerRegistryEvents = pick(issuerRegistryAbi, ['IssuerAdded', 'IssuerRemoved']);
 
 type StudyParams = {
   metadataHash: Hex;
@@ -62,7 +63,9 @@ export type MarketEvent =
   | (EventMeta & { eventName: 'PurchaseRefunded'; args: { purchaseId: bigint; studyId: bigint; buyer: Address; amount: bigint } })
   | (EventMeta & { eventName: 'HolderJoined'; args: { studyId: bigint; holder: Address; expiresAt: bigint } })
   | (EventMeta & { eventName: 'HolderLeft'; args: { studyId: bigint; holder: Address; expired: boolean } })
-  | (EventMeta & { eventName: 'Claimed'; args: { studyId: bigint; holder: Address; to: Address; amount: bigint } });
+  | (EventMeta & { eventName: 'Claimed'; args: { studyId: bigint; holder: Address; to: Address; amount: bigint } })
+  | (EventMeta & { eventName: 'IssuerAdded'; args: { index: bigint; ax: bigint; ay: bigint; leaf: bigint; root: bigint } })
+  | (EventMeta & { eventName: 'IssuerRemoved'; args: { index: bigint; leaf: bigint; root: bigint } });
 
 const hex = (value: string): string => value.toLowerCase();
 /** Study and Purchase ids: the uint256 as 32 big-endian bytes (the subgraph's uintId). */
@@ -88,6 +91,9 @@ export function marketEntitiesRead(event: MarketEvent): Array<[MutableEntityName
         ['Study', uintId(event.args.studyId)],
         ['Purchase', uintId(event.args.purchaseId)],
       ];
+    case 'IssuerAdded':
+    case 'IssuerRemoved':
+      return [['Issuer', uintId(event.args.leaf)]];
     default:
       return [];
   }
@@ -229,5 +235,15 @@ export function handleMarketEvent(ctx: PageContext, event: MarketEvent): void {
       });
       updateStudy(event.args.studyId, (s) => ({ claimed: s.claimed + event.args.amount }));
       return;
+    case 'IssuerAdded': {
+      const { index, ax, ay, leaf, root } = event.args;
+      ctx.save('Issuer', { id: uintId(leaf), index, ax, ay, leaf, active: true, root, ...touched });
+      return;
+    }
+    case 'IssuerRemoved': {
+      const issuer = ctx.get('Issuer', uintId(event.args.leaf));
+      if (issuer) ctx.save('Issuer', { ...issuer, active: false, root: event.args.root, ...touched });
+      return;
+    }
   }
 }

@@ -89,5 +89,6 @@ export async function expectedDump(
     PurchaseConfirmation: [],
     Refund: [],
     Claim: [],
+    Issuer: [],
   };
 }

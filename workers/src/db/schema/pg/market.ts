@@ -2,7 +2,7 @@
 // StudyMarket): studies and purchases (mutable), decisions, enrollments, revocations,
 // confirmations, refunds and claims (immutable), for PostgreSQL.
 // Same conventions as patients.ts: snake_case tables, GraphQL field names, lowercase 0x-hex Bytes.
-import { index, integer, numeric, pgTable, text } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, numeric, pgTable, text } from 'drizzle-orm/pg-core';
 
 const bigInt = (name: string) => numeric(name, { precision: 78, scale: 0, mode: 'bigint' });
 
@@ -154,3 +154,16 @@ export const claim = pgTable(
   },
   (t) => [index('claim_study_idx').on(t.study), index('claim_holder_idx').on(t.holder), index('claim_block_idx').on(t.blockNumber)],
 );
+
+/** An issuer, current or removed (mutable; id = leaf, 32 bytes). */
+export const issuer = pgTable('issuer', {
+  id: text('id').primaryKey(),
+  index: bigInt('index').notNull(),
+  ax: bigInt('ax').notNull(),
+  ay: bigInt('ay').notNull(),
+  leaf: bigInt('leaf').notNull(),
+  active: boolean('active').notNull(),
+  root: bigInt('root').notNull(),
+  updatedAtBlock: bigInt('updated_at_block').notNull(),
+  updatedAtTimestamp: bigInt('updated_at_timestamp').notNull(),
+});

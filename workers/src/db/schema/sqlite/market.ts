@@ -3,7 +3,7 @@
 // confirmations, refunds and claims (immutable), for SQLite.
 // Same conventions as patients.ts: snake_case tables, GraphQL field names, lowercase 0x-hex Bytes.
 import { index, sqliteTable, text } from 'drizzle-orm/sqlite-core';
-import { bigInt, int, uint256 } from './columns.ts';
+import { bigInt, bool, int, uint256 } from './columns.ts';
 
 /** A study with its terms, status and market totals (mutable; id = study id, 32 bytes). */
 export const study = sqliteTable(
@@ -153,3 +153,16 @@ export const claim = sqliteTable(
   },
   (t) => [index('claim_study_idx').on(t.study), index('claim_holder_idx').on(t.holder), index('claim_block_idx').on(t.blockNumber)],
 );
+
+/** An issuer, current or removed (mutable; id = leaf, 32 bytes). */
+export const issuer = sqliteTable('issuer', {
+  id: text('id').primaryKey(),
+  index: uint256('index').notNull(),
+  ax: uint256('ax').notNull(),
+  ay: uint256('ay').notNull(),
+  leaf: uint256('leaf').notNull(),
+  active: bool('active').notNull(),
+  root: uint256('root').notNull(),
+  updatedAtBlock: bigInt('updated_at_block').notNull(),
+  updatedAtTimestamp: bigInt('updated_at_timestamp').notNull(),
+});
