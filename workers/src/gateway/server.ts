@@ -5,7 +5,7 @@
  * every answer is JSON.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, readJsonBody } from '../http.ts';
 import { z } from 'zod';
 import { LOG_PAGE_MAX, type Gateway } from './gateway.ts';
 
@@ -47,41 +47,23 @@ export function startGatewayServer(gateway: Gateway, { port = 0, host = '127.0.0
       return send(200, gateway.logPage(q.data.after, q.data.limit));
     }
     if (req.method !== 'POST' || url.pathname !== '/release') return send(404, { error: { code: 'NOT_FOUND', message: 'POST /release, GET /log or GET /health' } });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        send(413, { error: { code: 'TOO_LARGE', message: 'A release request is at most 64 KiB' } });
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => {
-      if (size > MAX_BODY) return;
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        return send(400, { error: { code: 'BAD_REQUEST', message: 'The body is not JSON' } });
-      }
-      gateway.release(body).then(
-        (reply) => send(reply.status, reply.body, reply.timing),
-        (err: unknown) => send(503, { error: { code: 'GATEWAY_ERROR', message: `The gateway could not complete the release: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` } }),
-      );
-    });
+    readJsonBody(
+      req,
+      MAX_BODY,
+      {
+        tooLarge: () => send(413, { error: { code: 'TOO_LARGE', message: 'A release request is at most 64 KiB' } }),
+        notJson: () => send(400, { error: { code: 'BAD_REQUEST', message: 'The body is not JSON' } }),
+      },
+      (body) =>
+        gateway.release(body).then(
+          (reply) => send(reply.status, reply.body, reply.timing),
+          (err: unknown) => send(503, { error: { code: 'GATEWAY_ERROR', message: `The gateway could not complete the release: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` } }),
+        ),
+    );
   });
   // Requesters keep connections open between releases; a long idle timeout avoids the race where the
   // server closes an idle connection just as a client reuses it (a spurious "fetch failed" under load).
   server.keepAliveTimeout = 30_000;
   server.headersTimeout = 35_000;
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      const { port: bound } = server.address() as AddressInfo;
-      resolve({
-        url: `http://${host}:${bound}`,
-        close: () => new Promise<void>((r) => server.close(() => r())),
-      });
-    });
-  });
+  return listen(server, port, host);
 }

@@ -5,7 +5,7 @@
  * `{error: {code, message}}`. Browsers call it directly (the patient's page), hence CORS.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, readJsonBody } from '../http.ts';
 import { IssuerChainError, type Issuer } from './issuer.ts';
 
 /** A patient's records as FHIR JSON: a few MB for thousands of resources. */
@@ -60,43 +60,15 @@ export function startIssuerServer(issuer: Issuer, opts: IssuerServerOptions = {}
       req.resume();
       return send(415, { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the request as application/json' } });
     }
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > MAX_BODY) {
-      req.resume();
-      return send(413, { error: { code: 'TOO_LARGE', message: `A credential request is at most ${MAX_BODY / 1024 / 1024} MiB` } });
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        send(413, { error: { code: 'TOO_LARGE', message: `A credential request is at most ${MAX_BODY / 1024 / 1024} MiB` } });
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => {
-      if (size > MAX_BODY) return;
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        return send(400, { error: { code: 'BAD_REQUEST', message: 'The body is not JSON' } });
-      }
-      issuer.issue(body).then((reply) => send(reply.status, reply.body), failed);
-    });
+    readJsonBody(
+      req,
+      MAX_BODY,
+      {
+        tooLarge: () => send(413, { error: { code: 'TOO_LARGE', message: `A credential request is at most ${MAX_BODY / 1024 / 1024} MiB` } }),
+        notJson: () => send(400, { error: { code: 'BAD_REQUEST', message: 'The body is not JSON' } }),
+      },
+      (body) => issuer.issue(body).then((reply) => send(reply.status, reply.body), failed),
+    );
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      const { port: bound } = server.address() as AddressInfo;
-      resolve({
-        url: `http://${host}:${bound}`,
-        close: () =>
-          new Promise<void>((r) => {
-            server.close(() => r());
-            server.closeIdleConnections();
-          }),
-      });
-    });
-  });
+  return listen(server, port, host, { dropIdleOnClose: true });
 }

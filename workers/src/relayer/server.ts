@@ -6,7 +6,7 @@
  * page), hence CORS.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, readJsonBody } from '../http.ts';
 import { BaseError, HttpRequestError, TimeoutError } from 'viem';
 import type { Relayer } from './relayer.ts';
 
@@ -65,43 +65,15 @@ export function startRelayerServer(relayer: Relayer, opts: RelayerServerOptions 
       req.resume();
       return send(415, { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the request as application/json' } });
     }
-    const tooLarge = () => send(413, { error: { code: 'TOO_LARGE', message: `A relay request is at most ${MAX_BODY / 1024} KiB` } });
-    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) {
-      req.resume();
-      return tooLarge();
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        tooLarge();
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => {
-      if (size > MAX_BODY) return;
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        return send(400, { error: { code: 'BAD_REQUEST', message: 'The body is not JSON' } });
-      }
-      relayer.relay(body).then((reply) => send(reply.status, reply.body), failed);
-    });
+    readJsonBody(
+      req,
+      MAX_BODY,
+      {
+        tooLarge: () => send(413, { error: { code: 'TOO_LARGE', message: `A relay request is at most ${MAX_BODY / 1024} KiB` } }),
+        notJson: () => send(400, { error: { code: 'BAD_REQUEST', message: 'The body is not JSON' } }),
+      },
+      (body) => relayer.relay(body).then((reply) => send(reply.status, reply.body), failed),
+    );
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      const { port: bound } = server.address() as AddressInfo;
-      resolve({
-        url: `http://${host}:${bound}`,
-        close: () =>
-          new Promise<void>((r) => {
-            server.close(() => r());
-            server.closeIdleConnections();
-          }),
-      });
-    });
-  });
+  return listen(server, port, host, { dropIdleOnClose: true });
 }
