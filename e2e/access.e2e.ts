@@ -25,7 +25,7 @@ import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
 import { deriveEncryptionKeyPair, keyDerivationTypedData } from '@consentry/sdk/keys';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
 import type { Stack } from '../scripts/stack.ts';
-import { gotoHydrated, launchChromium, PHONE, withPage } from './support/browser.ts';
+import { connectDevAccount, gotoHydrated, launchChromium, PHONE, withPage } from './support/browser.ts';
 import { E2E_CHAIN_ID as CHAIN_ID, startE2eStack } from './support/stack.ts';
 
 const PATIENT = 2;
@@ -66,12 +66,6 @@ afterAll(async () => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
-async function connect(page: Page, index: number): Promise<void> {
-  await page.getByLabel('Account', { exact: true }).selectOption(`dev-account-${index}`);
-  await page.getByRole('button', { name: 'Connect', exact: true }).click();
-  await page.getByTestId('wallet-connected').waitFor({ timeout: 15_000 });
-}
-
 describe('the Access page in Chromium', () => {
   it('denies, refuses an empty approval, closes break-glass, saves a policy the chain enforces, sets and clears a webhook', async () => {
     await withPage(
@@ -81,7 +75,7 @@ describe('the Access page in Chromium', () => {
       async (page) => {
         await gotoHydrated(page, `${stack.webUrl}/access`);
         expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Access');
-        await connect(page, PATIENT);
+        await connectDevAccount(page, PATIENT);
         await page.getByRole('heading', { name: /Requests waiting for you/ }).waitFor({ timeout: 20_000 });
 
         // A request made now appears without a reload, with who asks and what.

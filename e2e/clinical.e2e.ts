@@ -21,7 +21,7 @@ import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
 import { deriveEncryptionKeyPair, keyDerivationTypedData } from '@consentry/sdk/keys';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
 import type { Stack } from '../scripts/stack.ts';
-import { DESKTOP, gotoHydrated, launchChromium } from './support/browser.ts';
+import { connectDevAccount, DESKTOP, gotoHydrated, launchChromium } from './support/browser.ts';
 import { startE2eStack } from './support/stack.ts';
 
 const CHAIN_ID = 31337;
@@ -70,12 +70,6 @@ async function open(name: string): Promise<Page> {
   return page;
 }
 
-async function connect(page: Page, index: number): Promise<void> {
-  await page.getByLabel('Account', { exact: true }).selectOption(`dev-account-${index}`);
-  await page.getByRole('button', { name: 'Connect', exact: true }).click();
-  await page.getByTestId('wallet-connected').waitFor({ timeout: 15_000 });
-}
-
 /** On failure, a screenshot of each side is saved and named in the error. */
 async function step<T>(pages: Record<string, Page>, name: string, fn: () => Promise<T>): Promise<T> {
   try {
@@ -120,7 +114,7 @@ describe('clinical sharing with two browsers (patient and clinic)', () => {
       const file = join(workDir, 'mine.json');
       writeFileSync(file, JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: lab }, { resource: note }] }));
       await gotoHydrated(patient, `${stack.webUrl}/records`);
-      await connect(patient, PATIENT);
+      await connectDevAccount(patient, PATIENT);
       await patient.getByRole('button', { name: 'Open my records' }).click();
       await patient.getByLabel('FHIR R4 Bundles (.json) or Bulk Data NDJSON (.ndjson)').setInputFiles(file);
       await patient.getByRole('button', { name: 'Encrypt and upload' }).click();
@@ -130,7 +124,7 @@ describe('clinical sharing with two browsers (patient and clinic)', () => {
 
     await step(pages, 'request', async () => {
       await gotoHydrated(clinic, `${stack.webUrl}/clinician`);
-      await connect(clinic, CLINIC);
+      await connectDevAccount(clinic, CLINIC);
       await clinic.getByLabel('Patient address').fill(patientAddress);
       await clinic.getByLabel('labs', { exact: true }).check();
       await clinic.getByLabel('mental-health', { exact: true }).check();

@@ -33,7 +33,7 @@ import { identitySecretFromSeed, nullifierFor } from '@consentry/sdk/zk/identity
 import { identitySeedFromEncryptionKey, studyAccount, studyAccountKey } from '@consentry/sdk/zk/study-account';
 import { seedDemoRecords, seedStudy } from '../scripts/demo.ts';
 import type { Stack } from '../scripts/stack.ts';
-import { DESKTOP, gotoHydrated, launchChromium } from './support/browser.ts';
+import { connectDevAccount, DESKTOP, gotoHydrated, launchChromium } from './support/browser.ts';
 import { E2E_CHAIN_ID, startE2eStack } from './support/stack.ts';
 
 const ELIGIBLE = 8; // demo patient 1
@@ -79,9 +79,7 @@ async function open(name: string): Promise<Page> {
 
 async function signIn(page: Page, index: number): Promise<void> {
   await gotoHydrated(page, `${stack.webUrl}/eligibility`);
-  await page.getByLabel('Account', { exact: true }).selectOption(`dev-account-${index}`);
-  await page.getByRole('button', { name: 'Connect', exact: true }).click();
-  await page.getByTestId('wallet-connected').waitFor({ timeout: 15_000 });
+  await connectDevAccount(page, index);
   await page.getByRole('button', { name: 'Open my eligibility' }).click();
   await page.getByTestId('credential-panel').waitFor({ timeout: 30_000 });
 }

@@ -64,3 +64,10 @@ export async function gotoHydrated(page: Page, url: string): Promise<void> {
   await page.goto(url);
   await page.waitForSelector('html[data-hydrated="true"]', { timeout: 30_000 });
 }
+
+/** Connects development account `index` through the connect panel and waits until it is connected. */
+export async function connectDevAccount(page: Page, index: number): Promise<void> {
+  await page.getByLabel('Account', { exact: true }).selectOption(`dev-account-${index}`);
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await page.getByTestId('wallet-connected').waitFor({ timeout: 15_000 });
+}
