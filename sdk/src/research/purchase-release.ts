@@ -1,24 +1,28 @@
 /**
- * The committee's release for a purchase (docs/decisions/026-purchase-release.md). For a pending
- * purchase the committee reads, from the chain alone, the cohort it was priced on (the market's
- * HolderJoined / HolderLeft events up to the purchase's block, each still checked with
- * ConsentToken.isActive at that block) and each holder's registered extract hash. Every member
- * fetches its sealed share of each extract from the share store, opens it (the share's header names
- * the study and the extract hash, so a share of anything else is refused), re-seals the Shamir
- * y-values to the buyer's X25519 key bound to the share header, the buyer and the purchase (as the
- * gateways do for a clinical release), and signs Confirm with a releaseHash that commits to the
- * purchase, the buyer's key and the sorted extract hashes. k signatures confirm on chain. The buyer
- * opens the released shares, recovers each extract key and opens each extract (fetched by the hash).
+ * The committee's release for a purchase (docs/decisions/026-purchase-release.md and
+ * 029-extract-upload-and-committee-release.md). For a purchase the committee reads, from the chain
+ * alone, the cohort it was priced on (the market's HolderJoined / HolderLeft events up to the
+ * purchase's block, each still checked with ConsentToken.isActive at that block) and each holder's
+ * registered extract hash. The buyer signs a ReleaseToBuyer request naming its X25519 key and sends
+ * it to every gateway (each runs one member, on its own keys). While the purchase is pending, each
+ * member that holds its share of every extract signs Confirm with a releaseHash that commits to the
+ * purchase, the buyer's key and the sorted extract hashes; the buyer confirms on chain with k of
+ * them. Once the chain shows the purchase confirmed with that releaseHash, each member opens its
+ * shares (each share's header names the study and the extract hash, so a share of anything else is
+ * refused) and re-seals the Shamir y-values to the buyer's key, bound to the share header, the buyer
+ * and the purchase. The buyer recovers each extract key from k members and opens each extract
+ * (fetched by its hash, checked against it).
  */
-import { encodeAbiParameters, keccak256, pad, toHex, type Address, type Hex, type LocalAccount, type PublicClient } from 'viem';
+import { encodeAbiParameters, getAddress, keccak256, pad, toHex, type Address, type Hex, type PublicClient } from 'viem';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { consentTokenAbi, studyMarketAbi, studyRegistryAbi } from '../abi/generated.ts';
-import { releaseAssociatedData } from '../access/release.ts';
-import { createKeyOpener, createKeySealer } from '../crypto/envelope.ts';
-import { createShareOpener, readShareHeader, type OpenedShare, type SealedShare } from '../crypto/shares.ts';
+import { releaseAssociatedData, ReleaseRefusedError, type GatewayRef } from '../access/release.ts';
+import { createKeyOpener } from '../crypto/envelope.ts';
+import { readShareHeader, type OpenedShare, type SealedShare } from '../crypto/shares.ts';
 import { ConsentryError } from '../errors.ts';
 import type { FhirResource } from '../records/fhir-types.ts';
-import { confirmPurchase, readPurchase, signConfirm, type MarketContext, type PurchaseOnChain } from './market.ts';
+import { fromBase64 } from '../records/versions.ts';
+import { confirmPurchase, readPurchase, type MarketContext, type PurchaseOnChain } from './market.ts';
 import { extractShareRecord, openExtract, recoverExtractKey } from './seal-extract.ts';
 
 /**
@@ -102,61 +106,173 @@ export interface ReleasedShare {
   sealedY: Uint8Array;
 }
 
-export interface CommitteeMemberKeys {
-  /** Signs Confirm; its address is the member id in the shares. */
-  account: LocalAccount;
-  /** The X25519 secret its shares are sealed to. */
-  secretKey: Uint8Array;
-}
+/** The EIP-712 request a buyer signs to have the committee release a purchase to its X25519 key. */
+export const RELEASE_TO_BUYER_TYPES = {
+  ReleaseToBuyer: [
+    { name: 'purchaseId', type: 'uint256' },
+    { name: 'buyerKey', type: 'bytes32' },
+  ],
+} as const;
 
-export interface ReleaseAndConfirmOptions {
-  /** Any account to send the confirmation (pays the gas). */
-  ctx: MarketContext & { contracts: MarketContext['contracts'] & ReleaseContracts };
-  /** The members taking part (k or more). */
-  members: readonly CommitteeMemberKeys[];
-  purchaseId: bigint;
-  /** The buyer's X25519 public key (how the buyer learns it is out of band: decision 026). */
-  buyerKey: Uint8Array;
-  store: ExtractStore;
-  fromBlock?: bigint;
+/** The typed data of a buyer's release request (domain: the StudyMarket's, as Confirm). */
+export function releaseToBuyerTypedData(chainId: number, market: Address, purchaseId: bigint, buyerKey: Hex) {
+  return {
+    domain: { name: 'Consentry StudyMarket', version: '1', chainId, verifyingContract: getAddress(market) },
+    types: RELEASE_TO_BUYER_TYPES,
+    primaryType: 'ReleaseToBuyer',
+    message: { purchaseId, buyerKey: buyerKey.toLowerCase() as Hex },
+  } as const;
 }
 
 /**
- * Each member opens its share of every extract of the purchase's cohort and re-seals it to the buyer;
- * each signs Confirm with the same releaseHash; the signatures confirm on chain.
+ * One member's release of a purchase's extracts: opens each of its sealed shares (refusing one that
+ * is not a share of that extract for that study) and seals the Shamir y-values to the buyer's key,
+ * bound to the share header, the buyer and the purchase.
  */
-export async function releaseAndConfirm(opts: ReleaseAndConfirmOptions): Promise<{ releaseHash: Hex; released: ReleasedShare[]; cohort: PurchaseCohort; hash: Hex }> {
-  const { ctx, purchaseId, buyerKey } = opts;
-  const cohort = await purchaseCohort(ctx.client, ctx.contracts, purchaseId, opts.fromBlock);
-  if (cohort.purchase.status !== 'Pending') throw new ConsentryError('PURCHASE_NOT_PENDING', `Purchase #${purchaseId} is ${cohort.purchase.status}, not pending`);
-  const { studyId, buyer } = cohort.purchase;
-  const nonce = purchaseNonce(purchaseId);
-  const released: ReleasedShare[] = [];
-  const signatures: { signer: Address; signature: Hex }[] = [];
-  const releaseHash = purchaseReleaseHash(purchaseId, buyerKey, cohort.holders.map((h) => h.extractHash));
-  for (const member of opts.members) {
-    const open = createShareOpener(member.secretKey);
-    const seal = createKeySealer(buyerKey);
-    const memberId = member.account.address;
-    for (const { extractHash } of cohort.holders) {
-      const all = await opts.store.shares(extractHash);
-      const mine = all?.find((s) => s.memberId.toLowerCase() === memberId.toLowerCase());
-      if (!mine) throw new ConsentryError('SHARE_MISSING', `Member ${memberId} has no share of extract ${extractHash}`);
-      const opened = open(mine.sealed);
-      const expected = extractShareRecord(studyId, extractHash);
+export function memberReleaseShares(opts: {
+  open: (sealed: Uint8Array) => OpenedShare;
+  seal: (y: Uint8Array, associatedData: Uint8Array) => Uint8Array;
+  memberId: string;
+  studyId: bigint;
+  buyer: Address;
+  purchaseId: bigint;
+  shares: readonly { extractHash: Hex; sealed: Uint8Array }[];
+}): ReleasedShare[] {
+  const nonce = purchaseNonce(opts.purchaseId);
+  return opts.shares.map(({ extractHash, sealed }) => {
+    const opened = opts.open(sealed);
+    try {
+      const expected = extractShareRecord(opts.studyId, extractHash);
       if (opened.recordId !== expected.recordId || opened.version !== expected.version) {
-        opened.y.fill(0);
         throw new ConsentryError('SHARE_MISMATCH', `The share stored for extract ${extractHash} is a share of ${opened.recordId}`);
       }
-      const { headerLength } = readShareHeader(mine.sealed);
-      const sealedY = seal(opened.y, releaseAssociatedData(mine.sealed.subarray(0, headerLength), buyer, nonce));
+      const { headerLength } = readShareHeader(sealed);
+      const sealedY = opts.seal(opened.y, releaseAssociatedData(sealed.subarray(0, headerLength), opts.buyer, nonce));
+      return { extractHash, memberId: opts.memberId, share: sealed, sealedY };
+    } finally {
       opened.y.fill(0);
-      released.push({ extractHash, memberId, share: mine.sealed, sealedY });
     }
-    signatures.push(await signConfirm(member.account, ctx.client, ctx.contracts.StudyMarket, { purchaseId, studyId, buyer, releaseHash }));
+  });
+}
+
+/** The releaseHash a confirmed purchase was confirmed with (its PurchaseConfirmed event), or null. */
+export async function confirmedReleaseHash(client: PublicClient, market: Address, purchaseId: bigint, fromBlock = 0n): Promise<Hex | null> {
+  const events = await client.getContractEvents({ address: market, abi: studyMarketAbi, eventName: 'PurchaseConfirmed', args: { purchaseId }, fromBlock, toBlock: 'latest' });
+  return events[0]?.args.releaseHash ?? null;
+}
+
+/** A gateway's answer to POST /purchase-release. */
+export type PurchaseReleaseAnswer =
+  | { status: 'pending'; member: Address; releaseHash: Hex; signature: Hex }
+  | { status: 'released'; member: Address; releaseHash: Hex; shares: { extractHash: Hex; share: string; sealedY: string }[] };
+
+export interface RequestPurchaseReleaseOptions {
+  /** The buyer's wallet (signs the request; sends the confirmation when the purchase is still pending). */
+  ctx: MarketContext;
+  gateways: readonly GatewayRef[];
+  purchaseId: bigint;
+  /** The X25519 key pair the extracts are released to (public key sent, secret kept). */
+  buyerKey: Uint8Array;
+  /** k, from the chain. */
+  threshold: number;
+  timeoutMs?: number;
+  fetchImpl?: typeof fetch;
+  /** Called as the release moves on: 'signatures' (k members agreed), 'confirmed' (on chain), 'released'. */
+  onProgress?: (stage: 'signatures' | 'confirmed' | 'released', detail: { members: number }) => void;
+}
+
+/**
+ * The buyer's side of the committee's release: signs a ReleaseToBuyer request and sends it to every
+ * gateway. While the purchase is pending, each member that can release every extract of the cohort
+ * answers with its Confirm signature; with k agreeing, the buyer confirms on chain (escrow is then
+ * the cohort's; no refund) and asks again: each member now sees the purchase confirmed for exactly
+ * this key and extracts and releases its re-sealed shares. Fewer than k answers is an error that
+ * names every member and why.
+ */
+export async function requestPurchaseRelease(opts: RequestPurchaseReleaseOptions): Promise<{ releaseHash: Hex; released: ReleasedShare[]; confirmation: Hex | null }> {
+  const { ctx, purchaseId } = opts;
+  const account = ctx.wallet.account;
+  const buyerKey = toHex(opts.buyerKey, { size: 32 });
+  const chainId = await ctx.client.getChainId();
+  const signature = await account.signTypedData!(releaseToBuyerTypedData(chainId, ctx.contracts.StudyMarket, purchaseId, buyerKey));
+  const ask = () => askGateways(opts, { purchaseId: purchaseId.toString(), buyerKey, signature });
+
+  let answers = await ask();
+  let confirmation: Hex | null = null;
+  const pending = answers.ok.filter((a): a is Extract<PurchaseReleaseAnswer, { status: 'pending' }> => a.status === 'pending');
+  if (pending.length > 0) {
+    const byHash = new Map<Hex, typeof pending>();
+    for (const a of pending) byHash.set(a.releaseHash, [...(byHash.get(a.releaseHash) ?? []), a]);
+    const agreed = [...byHash.entries()].find(([, group]) => group.length >= opts.threshold);
+    if (!agreed) throw committeeShort(opts.threshold, pending.length, answers.failures, 'agreed to confirm');
+    opts.onProgress?.('signatures', { members: agreed[1].length });
+    const confirmed = await confirmPurchase(ctx, purchaseId, agreed[0], agreed[1].slice(0, opts.threshold).map((a) => ({ signer: a.member, signature: a.signature })));
+    confirmation = confirmed.hash;
+    opts.onProgress?.('confirmed', { members: agreed[1].length });
+    answers = await ask();
   }
-  const confirmed = await confirmPurchase(ctx, purchaseId, releaseHash, signatures);
-  return { releaseHash, released, cohort, hash: confirmed.hash };
+  const released = answers.ok.filter((a): a is Extract<PurchaseReleaseAnswer, { status: 'released' }> => a.status === 'released');
+  if (released.length < opts.threshold) throw committeeShort(opts.threshold, released.length, answers.failures, 'released');
+  opts.onProgress?.('released', { members: released.length });
+  const shares = released.slice(0, opts.threshold).flatMap((a) =>
+    a.shares.map((s) => ({ extractHash: s.extractHash.toLowerCase() as Hex, memberId: a.member, share: fromBase64(s.share), sealedY: fromBase64(s.sealedY) })),
+  );
+  return { releaseHash: released[0]!.releaseHash, released: shares, confirmation };
+}
+
+async function askGateways(opts: RequestPurchaseReleaseOptions, body: { purchaseId: string; buyerKey: Hex; signature: Hex }) {
+  const doFetch = opts.fetchImpl ?? fetch;
+  const ok: PurchaseReleaseAnswer[] = [];
+  const failures: { member: string; reason: string; code?: string }[] = [];
+  await Promise.all(
+    opts.gateways.map(async (g) => {
+      const member = g.member.toLowerCase();
+      try {
+        const res = await doFetch(`${g.url}/purchase-release`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(opts.timeoutMs ?? 60_000),
+        });
+        const answer = (await res.json().catch(() => null)) as (PurchaseReleaseAnswer & { error?: { code: string; message: string } }) | null;
+        if (!res.ok || !answer || answer.error) {
+          failures.push({ member, reason: answer?.error?.message ?? `HTTP ${res.status}`, ...(answer?.error?.code ? { code: answer.error.code } : {}) });
+          return;
+        }
+        if (answer.member?.toLowerCase() !== member) throw new Error(`answered as member ${answer.member}`);
+        ok.push(answer);
+      } catch (err) {
+        failures.push({ member, reason: err instanceof Error ? (err.name === 'TimeoutError' ? 'no answer in time' : err.message) : String(err) });
+      }
+    }),
+  );
+  return { ok, failures };
+}
+
+function committeeShort(k: number, got: number, failures: { member: string; reason: string; code?: string }[], what: string): Error {
+  const detail = failures.map((f) => `${f.member}: ${f.reason}`).join('; ');
+  const codes = new Set(failures.map((f) => f.code));
+  if (got === 0 && failures.length > 0 && codes.size === 1 && failures[0]!.code) {
+    return new ReleaseRefusedError(failures[0]!.code, `The committee refused the release: ${failures[0]!.reason}`, failures);
+  }
+  return new ConsentryError('COMMITTEE_SHORT', `Only ${got} of the ${k} committee members needed ${what}${detail ? ` (${detail})` : ''}`);
+}
+
+/** Extract ciphertexts from the gateways' public GET /extracts/<hash> (each checked against its hash by openExtract). */
+export function gatewayCiphertexts(gateways: readonly { url: string }[], fetchImpl: typeof fetch = fetch): Pick<ExtractStore, 'ciphertext'> {
+  return {
+    async ciphertext(extractHash) {
+      for (const g of gateways) {
+        try {
+          const res = await fetchImpl(`${g.url}/extracts/${extractHash.toLowerCase()}`, { signal: AbortSignal.timeout(30_000) });
+          if (res.ok) return new Uint8Array(await res.arrayBuffer());
+        } catch {
+          // the next gateway
+        }
+      }
+      return undefined;
+    },
+  };
 }
 
 /** The public key a buyer gives the committee for its X25519 secret. */
@@ -174,7 +290,8 @@ export async function openPurchasedExtracts(opts: {
   threshold: number;
   epoch?: number;
   released: readonly ReleasedShare[];
-  store: ExtractStore;
+  /** Where the ciphertexts come from (gatewayCiphertexts, or any ExtractStore). */
+  store: Pick<ExtractStore, 'ciphertext'>;
 }): Promise<{ extractHash: Hex; resources: FhirResource[] }[]> {
   const open = createKeyOpener(opts.buyerSecretKey);
   const nonce = purchaseNonce(opts.purchaseId);

@@ -35,6 +35,7 @@ import * as schema from '../db/schema/sqlite/gateway.ts';
 import type { Vault } from '../records/vault.ts';
 import { createChainView, type Head } from './chain-view.ts';
 import { logLeaf, logTree } from './log-tree.ts';
+import { createPurchaseReleaser, type PurchaseReleaser } from './purchase-release.ts';
 
 export { verifyLogEntry } from './log-tree.ts';
 
@@ -82,6 +83,8 @@ const refuse = (status: number, code: string, message: string): GatewayReply => 
 export interface Gateway {
   readonly member: Address;
   release(body: unknown): Promise<GatewayReply>;
+  /** Research purchases (POST /purchase-release, GET /extracts/:hash); absent when the deployment has no market. */
+  readonly purchases: PurchaseReleaser | undefined;
   /** Posts the log entries not yet in a root: one root per call. Resolves with how many entries. */
   postLogRoots(): Promise<number>;
   /** The log, oldest first (for audits and tests). */
@@ -130,6 +133,20 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const wallet = walletClientFor(opts.rpcUrl, chainId, opts.memberPrivateKey);
   const openShare = createShareOpener(opts.memberSecretKey);
   const now = opts.now ?? (() => Date.now());
+  const { StudyMarket, StudyRegistry, ConsentToken } = opts.deployment.contracts;
+  const purchases =
+    StudyMarket && StudyRegistry && ConsentToken
+      ? createPurchaseReleaser({
+          memberPrivateKey: opts.memberPrivateKey,
+          memberSecretKey: opts.memberSecretKey,
+          client,
+          chainId,
+          contracts: { StudyMarket: StudyMarket.address, StudyRegistry: StudyRegistry.address, ConsentToken: ConsentToken.address },
+          fromBlock: BigInt(Math.min(StudyMarket.startBlock, StudyRegistry.startBlock, ConsentToken.startBlock)),
+          vault: opts.vault,
+          blobs: opts.blobs,
+        })
+      : undefined;
 
   mkdirSync(dirname(opts.logFile), { recursive: true });
   const sqlite = new Database(opts.logFile);
@@ -301,6 +318,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
 
   return {
     member,
+    purchases,
     async release(raw) {
       const spans = opts.timing ? new Spans() : undefined;
       const reply = await releaseChecked(raw, spans);

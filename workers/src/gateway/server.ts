@@ -1,6 +1,7 @@
 /**
  * The gateway's HTTP API on 127.0.0.1 (or HOST): `POST /release` with `{request, signature}` (see
- * sdk/src/access/release.ts), `GET /log?after=<seq>&limit=<n>` (the public release log, paged by
+ * sdk/src/access/release.ts), `POST /purchase-release` and `GET /extracts/<hash>` (research
+ * purchases: purchase-release.ts), `GET /log?after=<seq>&limit=<n>` (the public release log, paged by
  * seq, for the indexer and the patient's client), `GET /health`. Bodies over 64 KiB are refused;
  * every answer is JSON.
  */
@@ -46,7 +47,22 @@ export function startGatewayServer(gateway: Gateway, { port = 0, host = '127.0.0
       }
       return send(200, gateway.logPage(q.data.after, q.data.limit));
     }
-    if (req.method !== 'POST' || url.pathname !== '/release') return send(404, { error: { code: 'NOT_FOUND', message: 'POST /release, GET /log or GET /health' } });
+    const extract = /^\/extracts\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && extract && gateway.purchases) {
+      gateway.purchases.ciphertext(decodeURIComponent(extract[1]!)).then(
+        (reply) => {
+          if (reply.status !== 200) return send(reply.status, reply.body);
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=31536000, immutable' });
+          res.end(reply.body as Uint8Array);
+        },
+        (err: unknown) => send(503, { error: { code: 'GATEWAY_ERROR', message: `The gateway could not read the extract: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` } }),
+      );
+      return;
+    }
+    const purchase = req.method === 'POST' && url.pathname === '/purchase-release' ? gateway.purchases : undefined;
+    if (req.method !== 'POST' || (url.pathname !== '/release' && !purchase)) {
+      return send(404, { error: { code: 'NOT_FOUND', message: 'POST /release, POST /purchase-release, GET /extracts/<hash>, GET /log or GET /health' } });
+    }
     readJsonBody(
       req,
       MAX_BODY,
@@ -55,8 +71,8 @@ export function startGatewayServer(gateway: Gateway, { port = 0, host = '127.0.0
         notJson: () => send(400, { error: { code: 'BAD_REQUEST', message: 'The body is not JSON' } }),
       },
       (body) =>
-        gateway.release(body).then(
-          (reply) => send(reply.status, reply.body, reply.timing),
+        (purchase ? purchase.release(body) : gateway.release(body)).then(
+          (reply) => send(reply.status, reply.body, 'timing' in reply ? reply.timing : undefined),
           (err: unknown) => send(503, { error: { code: 'GATEWAY_ERROR', message: `The gateway could not complete the release: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` } }),
         ),
     );

@@ -25,6 +25,8 @@ export type NewVersionRow = typeof sqliteSchema.vaultRecordVersion.$inferInsert;
 export type ErasureRow = typeof sqliteSchema.vaultErasure.$inferSelect;
 export type AnchorRow = typeof sqliteSchema.vaultAnchor.$inferSelect;
 export type ShareRow = typeof sqliteSchema.vaultShare.$inferSelect;
+export type ExtractRow = typeof sqliteSchema.vaultExtract.$inferSelect;
+export type ExtractShareRow = typeof sqliteSchema.vaultExtractShare.$inferSelect;
 
 export class VaultError extends ConsentryError {
   constructor(code: string, message: string, options?: { cause?: unknown }) {
@@ -290,6 +292,42 @@ export class Vault {
       )
       .orderBy(asc(t.createdAt), asc(t.recordId), asc(t.version))
       .limit(limit);
+  }
+
+  /**
+   * Stores a sealed study extract's row and its committee shares, all or nothing; an extract already
+   * stored is kept as it is (an upload retried after a lost answer is harmless). Resolves with
+   * whether it was new.
+   */
+  async insertExtract(extract: ExtractRow, shares: readonly ExtractShareRow[]): Promise<boolean> {
+    const { vaultExtract: e, vaultExtractShare: sh } = this.#t;
+    const changed = await this.#atomically((tx) => [
+      tx.insert(e).values(extract).onConflictDoNothing(),
+      ...(shares.length ? [tx.insert(sh).values([...shares]).onConflictDoNothing()] : []),
+    ]);
+    return changed > 0;
+  }
+
+  /** A stored extract's row, by its hash. */
+  async extract(extractHash: string): Promise<ExtractRow | null> {
+    const e = this.#t.vaultExtract;
+    const [row] = await this.#db.select().from(e).where(eq(e.extractHash, extractHash.toLowerCase()));
+    return row ?? null;
+  }
+
+  /** One member's sealed shares of the given extracts, by extract hash (those it has). */
+  async extractSharesFor(member: string, extractHashes: readonly string[]): Promise<Map<string, string>> {
+    const sh = this.#t.vaultExtractShare;
+    const out = new Map<string, string>();
+    const hashes = extractHashes.map((h) => h.toLowerCase());
+    for (let i = 0; i < hashes.length; i += 500) {
+      const rows: ExtractShareRow[] = await this.#db
+        .select()
+        .from(sh)
+        .where(and(eq(sh.member, member.toLowerCase()), inArray(sh.extractHash, hashes.slice(i, i + 500))));
+      for (const r of rows) out.set(r.extractHash, r.sealedShare);
+    }
+    return out;
   }
 
   /** Crypto-shredding: every sealed data key and committee share of the record is destroyed, and the erasure recorded. */

@@ -15,6 +15,7 @@ import { deployContracts, type DeployResult } from '../../../../contracts/script
 import { accessGrantsAbi, organizationRegistryAbi, patientRegistryAbi, releaseCommitteeAbi } from '@consentry/sdk/abi/generated';
 import { fetchDataKey, readCommittee, releaseTypedData, type GatewayRef } from '@consentry/sdk/access/release';
 import { createFsBlobStore } from '@consentry/sdk/blobs/fs';
+import type { BlobStore } from '@consentry/sdk/blobs/types';
 import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
 import { REPO_ROOT } from '@consentry/sdk/config';
 import { freePort } from '@consentry/sdk/net';
@@ -42,6 +43,7 @@ export interface AccessFixture {
   deployment: DeployResult;
   dir: string;
   vault: Vault;
+  blobs: BlobStore;
   records: RecordsService;
   patient: { privateKey: Hex; address: Address };
   /** The in-process gateways (empty with `processes: true`). */
@@ -175,6 +177,7 @@ export async function startAccessFixture(resources: FhirResource[], opts: Access
     deployment,
     dir,
     vault,
+    blobs,
     records,
     patient,
     gateways,

@@ -74,3 +74,23 @@ export const vaultShare = pgTable(
   },
   (t) => [primaryKey({ columns: [t.recordId, t.version, t.member, t.epoch] })],
 );
+
+/** A sealed de-identified study extract (see the SQLite schema). */
+export const vaultExtract = pgTable('vault_extract', {
+  extractHash: text('extract_hash').primaryKey(),
+  studyId: text('study_id').notNull(),
+  epoch: bigint('epoch', { mode: 'number' }).notNull(),
+  size: integer('size').notNull(),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+});
+
+/** One committee member's sealed share of an extract's data key. */
+export const vaultExtractShare = pgTable(
+  'vault_extract_share',
+  {
+    extractHash: text('extract_hash').notNull(),
+    member: text('member').notNull(),
+    sealedShare: text('sealed_share').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.extractHash, t.member] })],
+);

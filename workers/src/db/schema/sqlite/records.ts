@@ -74,3 +74,32 @@ export const vaultShare = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.recordId, t.version, t.member, t.epoch] })],
 );
+
+/**
+ * A sealed de-identified study extract (docs/decisions/029-extract-upload-and-committee-release.md):
+ * its ciphertext is the blob whose CID digest is the extract hash; the row says which study it is
+ * for. Uploaded anonymously (no patient, no session): nothing here links it to a patient.
+ */
+export const vaultExtract = sqliteTable('vault_extract', {
+  /** SHA-256 of the ciphertext (what enrollment registers on chain), lowercase hex. */
+  extractHash: text('extract_hash').primaryKey(),
+  /** Decimal. */
+  studyId: text('study_id').notNull(),
+  /** The committee epoch its data key was split for. */
+  epoch: integer('epoch', { mode: 'number' }).notNull(),
+  size: integer('size', { mode: 'number' }).notNull(),
+  createdAt: integer('created_at', { mode: 'number' }).notNull(),
+});
+
+/** One committee member's sealed share of an extract's data key. */
+export const vaultExtractShare = sqliteTable(
+  'vault_extract_share',
+  {
+    extractHash: text('extract_hash').notNull(),
+    /** The member's address, lowercase. */
+    member: text('member').notNull(),
+    /** The sealed share, base64. */
+    sealedShare: text('sealed_share').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.extractHash, t.member] })],
+);
