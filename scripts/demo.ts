@@ -6,6 +6,8 @@
  * accredit them, so /simulator starts ready, and creates one research study (type 2 diabetes,
  * aged 18–90, HbA1c ≥ 6.5 %) that a demo patient meets, approved by a local institutional review
  * board (registered and accredited like the simulator's organisations) so it is open, for /eligibility.
+ * The study's protocol and consent text (./demo-study-texts.ts) are stored in the blob store and
+ * their hashes registered with it.
  */
 import { createWalletClient, http, keccak256, toHex, type PublicClient } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
@@ -24,8 +26,10 @@ import { approveStudy, createStudy, readStudy, type StudyParamsInput } from '@co
 import { checkEligibility } from '@consentry/sdk/zk/eligibility';
 import { compileCriteria } from '@consentry/sdk/zk/layout';
 import { describeCriteria, putStudyMetadata, type StudyMetadata } from '@consentry/sdk/zk/study-metadata';
+import { putStudyDocument } from '@consentry/sdk/research/study-documents';
 import { RecordsService } from '../workers/src/records/service.ts';
 import { Vault, vaultOptionsFor } from '../workers/src/records/vault.ts';
+import { demoConsentText, demoProtocolText } from './demo-study-texts.ts';
 import type { Stack } from './stack.ts';
 
 /** Demo patients: anvil accounts 7..9, leaving 1..6 free to sign up by hand in the app. */
@@ -60,13 +64,13 @@ export const DEMO_IRB_NAME = 'Consentry Demo IRB (local)';
  * per purchase; free otherwise), consent for a year, k = 3, at most 1,000 participants, and the
  * categories its extract takes.
  */
-export const demoStudyTerms = (testToken: `0x${string}` | undefined): Omit<StudyParamsInput, 'metadataHash' | 'criteriaHash'> => ({
+export const demoStudyTerms = (testToken: `0x${string}` | undefined) => ({
   categories: BigInt(categoryMask(['labs', 'conditions', 'medications'])),
   ...(testToken ? { paymentToken: testToken, pricePerParticipant: 5_000_000n } : {}),
   consentDuration: 365n * 24n * 3600n,
   minCohort: 3,
   maxParticipants: 1000,
-});
+}) satisfies Omit<StudyParamsInput, 'metadataHash' | 'criteriaHash' | 'protocolHash' | 'consentHash'>;
 
 /**
  * The demo study. Synthetic demo patient 1 (development account 8: type 2 diabetes E11.9, HbA1c
@@ -130,9 +134,10 @@ export async function seedDemoRecords(stack: Stack, log: (l: string) => void, wh
 }
 
 /**
- * Creates a study with `metadata` unless one with the same description exists (idempotent), after
- * storing the description in the blob store under its hash; says which demo patients meet it (their
- * attributes derived from their synthetic histories, checked as the page checks them).
+ * Creates a study with `metadata` unless one with the same description, criteria, protocol and
+ * consent text exists (idempotent), after storing the description, the protocol and the consent
+ * text in the blob store under their hashes; says which demo patients meet it (their attributes
+ * derived from their synthetic histories, checked as the page checks them).
  */
 export async function seedStudy(stack: Stack, log: (l: string) => void, metadata: StudyMetadata = DEMO_STUDY): Promise<{ studyId: bigint; created: boolean }> {
   const c = stack.deployment.contracts;
@@ -141,21 +146,25 @@ export async function seedStudy(stack: Stack, log: (l: string) => void, metadata
   const contracts = { StudyRegistry: c.StudyRegistry.address, IssuerRegistry: c.IssuerRegistry.address, EligibilityVerifier: c.EligibilityVerifier.address };
   const blobs = await blobStoreFromEnv({ ...stack.env, DATA_DIR: stack.config.DATA_DIR });
   const { metadataHash } = await whileServicesStart(() => putStudyMetadata(blobs, metadata));
+  const terms = demoStudyTerms(c.TestToken?.address);
+  const { hash: protocolHash } = await whileServicesStart(() => putStudyDocument(blobs, demoProtocolText(metadata, terms, DEMO_IRB_NAME)));
+  const { hash: consentHash } = await whileServicesStart(() => putStudyDocument(blobs, demoConsentText(metadata, terms, DEMO_IRB_NAME)));
   const { criteriaHash } = compileCriteria(metadata.criteria);
+  const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
   const count = await client.readContract({ address: contracts.StudyRegistry, abi: studyRegistryAbi, functionName: 'studyCount' });
   let studyId: bigint | undefined;
   for (let id = 1n; id <= count && studyId === undefined; id++) {
     const s = await readStudy(client, contracts, id);
-    if (s?.metadataHash.toLowerCase() === metadataHash.toLowerCase() && s.criteriaHash === criteriaHash) studyId = id;
+    if (s && same(s.metadataHash, metadataHash) && s.criteriaHash === criteriaHash && same(s.protocolHash, protocolHash) && same(s.consentHash, consentHash)) studyId = id;
   }
   const created = studyId === undefined;
   if (studyId === undefined) {
     const researcher = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: DEMO_RESEARCHER_INDEX });
     await fundOnLocalChain(client, researcher.address);
     const wallet = createWalletClient({ account: researcher, chain: chainFor(stack.config.CHAIN_ID, stack.rpcUrl), transport: http(stack.rpcUrl) });
-    const result = await createStudy({ wallet, client, contracts }, { metadataHash, criteriaHash, ...demoStudyTerms(c.TestToken?.address) });
+    const result = await createStudy({ wallet, client, contracts }, { metadataHash, criteriaHash, protocolHash, consentHash, ...terms });
     studyId = result.studyId;
-    log(`demo: created study #${studyId} (tx ${result.hash})`);
+    log(`demo: created study #${studyId} with its protocol ${protocolHash} and consent text ${consentHash} (tx ${result.hash})`);
   }
   if ((await readStudy(client, contracts, studyId))?.status === 'Pending') {
     const irb = await seedIrb(stack, log);

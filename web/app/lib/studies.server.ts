@@ -2,7 +2,11 @@
  * The studies a patient may join, for the /eligibility page: each from StudyRegistry (its metadata
  * and criteria hashes), with its public description read from the blob store under the metadata
  * hash and checked twice: the bytes against the on-chain metadataHash, and the criteria they state
- * against the on-chain criteriaHash (so the criteria shown are the ones a proof must meet). Nothing
+ * against the on-chain criteriaHash (so the criteria shown are the ones a proof must meet); and its
+ * protocol and consent text, read under their on-chain hashes and checked against them (the zero
+ * hash: the study registered none). A consent text the chain names but this server cannot show
+ * (missing or altered) makes the study one that cannot be joined here: nobody should consent to a
+ * text they cannot read. Nothing
  * here is about a patient: which studies the patient joined is computed in the browser, from
  * addresses only the patient can derive.
  */
@@ -11,6 +15,7 @@ import { studyRegistryAbi } from '@consentry/sdk/abi/generated';
 import { blobStoreFromEnv } from '@consentry/sdk/blobs/from-env';
 import type { BlobStore } from '@consentry/sdk/blobs/types';
 import { publicClientFor } from '@consentry/sdk/clients';
+import { NO_STUDY_DOCUMENT, readStudyDocument } from '@consentry/sdk/research/study-documents';
 import { readStudy, type StudyStatus } from '@consentry/sdk/zk/chain';
 import { compileCriteria } from '@consentry/sdk/zk/layout';
 import { describeCriteria, readStudyMetadata, type StudyMetadata } from '@consentry/sdk/zk/study-metadata';
@@ -30,6 +35,16 @@ export interface StudyView {
   /** The description, or null when it cannot be used (see `problem`). */
   metadata: StudyMetadata | null;
   criteriaInWords: Array<{ criterion: string; text: string }>;
+  /** SHA-256 of the protocol's UTF-8 text; the zero hash when the study registered none. */
+  protocolHash: Hex;
+  /** SHA-256 of the consent text's UTF-8 text; the zero hash when the study registered none. */
+  consentHash: Hex;
+  /** The protocol, checked against protocolHash; null when there is none or it cannot be used (see `documentProblem`). */
+  protocolText: string | null;
+  /** The consent text (what enrolling signs), checked against consentHash; null when there is none or it cannot be used. */
+  consentText: string | null;
+  /** Why the protocol or the consent text the chain names cannot be shown, in words; null when both can (or there are none). */
+  documentProblem: string | null;
   /** Why this study cannot be joined from this page, in words; null when it can. */
   problem: string | null;
 }
@@ -71,6 +86,28 @@ async function describe(store: Pick<BlobStore, 'get'>, s: { metadataHash: Hex; c
   return { metadata, criteriaInWords, problem: null };
 }
 
+type Documents = Pick<StudyView, 'protocolText' | 'consentText' | 'documentProblem'>;
+
+/** A document under its on-chain hash, or null with the reason in words (null and no reason for the zero hash). */
+async function readDocument(store: Pick<BlobStore, 'get'>, hash: Hex, what: string): Promise<{ text: string | null; problem: string | null }> {
+  if (hash.toLowerCase() === NO_STUDY_DOCUMENT) return { text: null, problem: null };
+  try {
+    return { text: await readStudyDocument(store, hash), problem: null };
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'STUDY_DOCUMENT_MISSING') return { text: null, problem: `Its ${what} is not in this server's store` };
+    if (code === 'STUDY_DOCUMENT_ALTERED') return { text: null, problem: `Its ${what} in this server's store does not match the hash on chain: it was altered` };
+    return { text: null, problem: `Its ${what} cannot be used: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+/** The protocol and the consent text, and (apart) why the consent text the chain names cannot be shown. */
+async function documents(store: Pick<BlobStore, 'get'>, s: { protocolHash: Hex; consentHash: Hex }): Promise<Documents & { consentProblem: string | null }> {
+  const [protocol, consent] = await Promise.all([readDocument(store, s.protocolHash, 'protocol'), readDocument(store, s.consentHash, 'consent text')]);
+  const problems = [protocol.problem, consent.problem].filter((p): p is string => p !== null);
+  return { protocolText: protocol.text, consentText: consent.text, documentProblem: problems.length > 0 ? problems.join('; ') : null, consentProblem: consent.problem };
+}
+
 /** The newest studies first, each described and checked. */
 export async function listStudies(opts: { client?: PublicClient; studyRegistry: Address; store?: Pick<BlobStore, 'get'> }): Promise<StudyView[]> {
   const { config } = serverConfig();
@@ -84,7 +121,7 @@ export async function listStudies(opts: { client?: PublicClient; studyRegistry: 
     studies.flatMap((s) =>
       s
         ? [
-            describe(store, s).then((d) => ({
+            Promise.all([describe(store, s), documents(store, s)]).then(([d, { consentProblem, ...docs }]) => ({
               id: s.studyId.toString(),
               researcher: s.researcher,
               status: s.status,
@@ -92,7 +129,12 @@ export async function listStudies(opts: { client?: PublicClient; studyRegistry: 
               participantCount: s.participantCount,
               metadataHash: s.metadataHash,
               criteriaHash: s.criteriaHash.toString(),
+              protocolHash: s.protocolHash,
+              consentHash: s.consentHash,
+              ...docs,
               ...d,
+              // The consent text is what enrolling signs: a study whose text cannot be shown is not joined here.
+              problem: d.problem ?? (consentProblem ? `${consentProblem}, so you cannot read what you would consent to` : null),
             })),
           ]
         : [],
