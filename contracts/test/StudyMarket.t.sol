@@ -15,6 +15,7 @@ import {OrganizationRegistry} from "../src/OrganizationRegistry.sol";
 import {IOrganizationRegistry} from "../src/interfaces/IOrganizationRegistry.sol";
 import {IConsentToken} from "../src/interfaces/IConsentToken.sol";
 import {IEligibilityVerifier} from "../src/interfaces/IEligibilityVerifier.sol";
+import {MarketCohort} from "./helpers/MarketCohort.sol";
 
 /// @dev The deployed set every market test uses, all real: StudyRegistry (studies registered by a
 ///      researcher and decided by an accredited IRB of the OrganizationRegistry), ConsentToken,
@@ -110,7 +111,7 @@ abstract contract StudyMarketFixture is Test {
     /// @dev A fresh per-study holder granted consent now, as StudyRegistry.enroll does.
     function _enroll(uint256 studyId) internal returns (address holder) {
         holder = address(uint160(uint256(keccak256(abi.encode("holder", ++holderSeq)))));
-        consent.mint(holder, studyId, uint64(block.timestamp) + studies.studyOf(studyId).consentDuration);
+        MarketCohort.grant(consent, holder, studyId, studies.studyOf(studyId).consentDuration);
     }
 
     function _enrollMany(uint256 studyId, uint256 n) internal returns (address[] memory holders) {
@@ -124,21 +125,8 @@ abstract contract StudyMarketFixture is Test {
     }
 
     /// @dev Signatures of the first `n` members, sorted by ascending signer address.
-    function _sigs(uint256 purchaseId, bytes32 releaseHash, uint256 n) internal view returns (bytes[] memory sigs) {
-        IStudyMarket.Purchase memory p = market.purchaseOf(purchaseId);
-        bytes32 digest = market.confirmDigest(purchaseId, p.studyId, p.buyer, releaseHash);
-        uint256[] memory pks = new uint256[](n);
-        for (uint256 i = 0; i < n; ++i) pks[i] = memberKeys[i];
-        for (uint256 i = 0; i < n; ++i) {
-            for (uint256 j = i + 1; j < n; ++j) {
-                if (vm.addr(pks[j]) < vm.addr(pks[i])) (pks[i], pks[j]) = (pks[j], pks[i]);
-            }
-        }
-        sigs = new bytes[](n);
-        for (uint256 i = 0; i < n; ++i) {
-            (uint8 v, bytes32 r, bytes32 s) = vm.sign(pks[i], digest);
-            sigs[i] = abi.encodePacked(r, s, v);
-        }
+    function _sigs(uint256 purchaseId, bytes32 releaseHash, uint256 n) internal view returns (bytes[] memory) {
+        return MarketCohort.confirmSignatures(market, memberKeys, purchaseId, releaseHash, n);
     }
 
     function _confirm(uint256 purchaseId) internal {
@@ -530,7 +518,7 @@ contract StudyMarketTest is StudyMarketFixture {
     function test_claim_throughTheForwarder() public {
         uint256 pk = 0x5EED;
         address holder = vm.addr(pk);
-        consent.mint(holder, STUDY, uint64(block.timestamp) + DURATION);
+        MarketCohort.grant(consent, holder, STUDY, DURATION);
         _enrollMany(STUDY, 2);
         _confirm(_buy(STUDY));
         address payee = makeAddr("payee");

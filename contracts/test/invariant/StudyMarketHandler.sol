@@ -6,6 +6,7 @@ import {StudyMarket} from "../../src/StudyMarket.sol";
 import {IStudyMarket} from "../../src/interfaces/IStudyMarket.sol";
 import {ConsentToken} from "../../src/ConsentToken.sol";
 import {TestToken} from "../../src/TestToken.sol";
+import {MarketCohort} from "../helpers/MarketCohort.sol";
 
 /// @dev Drives one study through fuzzed orderings of enroll / purchase / confirm / refund / revoke /
 ///      warp / claim / attempted transfers, and keeps ghost books of what each holder must have
@@ -58,7 +59,7 @@ contract StudyMarketHandler is Test {
         for (uint256 i = 0; i < count && holders.length < MAX_HOLDERS; ++i) {
             address h = address(uint160(uint256(keccak256(abi.encode("inv holder", holders.length, seed)))));
             if (consent.expiresAt(h, study) != 0) return;
-            consent.mint(h, study, uint64(block.timestamp) + duration);
+            MarketCohort.grant(consent, h, study, duration);
             holders.push(h);
             calls["enroll"]++;
         }
@@ -90,7 +91,7 @@ contract StudyMarketHandler is Test {
         if (block.timestamp > p.deadline) return;
         bytes32 release = keccak256(abi.encode("release", id));
         signers = bound(signers, 2, memberKeys.length);
-        market.confirm(id, release, _sigs(id, p, release, signers));
+        market.confirm(id, release, MarketCohort.confirmSignatures(market, memberKeys, id, release, signers));
         for (uint256 i = 0; i < cohortOf[id].length; ++i) ghostEarned[cohortOf[id][i]] += p.pricePerParticipant;
         ghostConfirmed += p.amount;
         calls["confirm"]++;
@@ -158,25 +159,5 @@ contract StudyMarketHandler is Test {
         try consent.setApprovalForAll(to, true) {
             ghostTransfersThatMoved++;
         } catch {}
-    }
-
-    function _sigs(uint256 id, IStudyMarket.Purchase memory p, bytes32 release, uint256 n)
-        internal
-        view
-        returns (bytes[] memory sigs)
-    {
-        bytes32 digest = market.confirmDigest(id, p.studyId, p.buyer, release);
-        uint256[] memory pks = new uint256[](n);
-        for (uint256 i = 0; i < n; ++i) pks[i] = memberKeys[i];
-        for (uint256 i = 0; i < n; ++i) {
-            for (uint256 j = i + 1; j < n; ++j) {
-                if (vm.addr(pks[j]) < vm.addr(pks[i])) (pks[i], pks[j]) = (pks[j], pks[i]);
-            }
-        }
-        sigs = new bytes[](n);
-        for (uint256 i = 0; i < n; ++i) {
-            (uint8 v, bytes32 r, bytes32 s) = vm.sign(pks[i], digest);
-            sigs[i] = abi.encodePacked(r, s, v);
-        }
     }
 }
