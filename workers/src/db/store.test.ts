@@ -108,6 +108,38 @@ describe.each(storeKinds())('store on $name', (kind) => {
     expect((await store.readState())?.checkpoint).toBeNull();
   });
 
+  it('orders and range-filters uint256 amounts by number, beyond 64 bits', async () => {
+    const store = await kind.open();
+    open.push(store);
+    await store.resetState(identity);
+    const amounts = [10n, 9n, 2n ** 200n, 0n, 100n];
+    const refund = (i: number, amount: bigint): EntityRows['Refund'] => ({
+      id: hash(100 + i) + '00000000',
+      purchase: String(i + 1),
+      study: '1',
+      buyer: alice,
+      amount,
+      blockNumber: 7n,
+      blockTimestamp: 1007n,
+      transactionHash: hash(100 + i),
+    });
+    await store.commitPage({
+      checkpoint: block(7),
+      blocks: [block(7)],
+      inserts: { PatientRegistered: [], EncryptionKeyRotated: [], ...noAnchors, Refund: amounts.map((a, i) => refund(i, a)) },
+      upserts: { Patient: [] },
+      undo: [],
+      manifests: [],
+      pruneBelow: 0,
+    });
+    const sorted = await store.findMany('Refund', { orderBy: 'amount', orderDirection: 'asc', first: 10, skip: 0 });
+    expect(sorted.map((r) => r.amount)).toEqual([0n, 9n, 10n, 100n, 2n ** 200n]);
+    const over9 = await store.findMany('Refund', { where: [{ field: 'amount', op: 'gt', value: 9n }], orderBy: 'amount', orderDirection: 'desc', first: 10, skip: 0 });
+    expect(over9.map((r) => r.amount)).toEqual([2n ** 200n, 100n, 10n]);
+    const exactly = await store.findMany('Refund', { where: [{ field: 'amount', op: 'in', value: [9n, 2n ** 200n] }], orderBy: 'amount', first: 10, skip: 0 });
+    expect(exactly.map((r) => r.amount)).toEqual([9n, 2n ** 200n]);
+  });
+
   it('prunes block hashes and undo entries below the reorg window', async () => {
     const store = await kind.open();
     open.push(store);

@@ -24,12 +24,20 @@ export const bool = customType<{ data: boolean; driverData: bigint | number }>({
   fromDriver: (value) => Number(value) === 1,
 });
 
+/** Decimal digits of the largest uint256: every stored value is padded to this width. */
+export const UINT256_DIGITS = 78;
+
 /**
- * A GraphQL `BigInt` that can exceed 64 bits (uint256 ids, amounts, field elements): decimal
- * TEXT, a JS bigint. Compares as text in SQL, so sort and range-filter such fields in JS.
+ * A GraphQL `BigInt` that can exceed 64 bits (uint256 ids, amounts, field elements): decimal TEXT
+ * zero-padded to 78 digits, a JS bigint. Padded, text order is numeric order, so `_gt`/`_lt`
+ * filters and `orderBy` on these fields are right in SQL (filter values go through the same
+ * encoding). Only non-negative values fit (they are all uint256 on chain).
  */
 export const uint256 = customType<{ data: bigint; driverData: string }>({
   dataType: () => 'text',
-  toDriver: (value) => value.toString(),
+  toDriver: (value) => {
+    if (value < 0n) throw new RangeError(`a uint256 column cannot hold ${value}`);
+    return value.toString().padStart(UINT256_DIGITS, '0');
+  },
   fromDriver: (value) => BigInt(value),
 });
