@@ -17,8 +17,8 @@ if (benches.length === 0) {
 }
 const build = spawnSync('npm', ['run', 'build:contracts', '--silent'], { cwd: root, stdio: 'inherit', env: { UV_THREADPOOL_SIZE: '16', ...process.env } });
 if (build.status !== 0) process.exit(build.status ?? 1);
-// The eligibility proof's bench needs the circuit's proving files (cached: seconds when built).
-if (benches.some((f) => f.startsWith('zk'))) {
+// The eligibility proof's benches (zk, and market's real enrolments) need the circuit's proving files (cached: seconds when built).
+if (benches.some((f) => f.startsWith('zk') || f.startsWith('market'))) {
   const setup = spawnSync('npm', ['run', 'circuits:setup', '--silent'], { cwd: root, stdio: ['ignore', 2, 2] }); // progress on stderr: stdout carries the figures
   if (setup.status !== 0) process.exit(setup.status ?? 1);
 }
