@@ -6,7 +6,8 @@
  *   credential, checks locally, sees the study's terms and what is shared, consents, builds and seals
  *   her de-identified extract and proves IN THE BROWSER (worker, progress shown), and enrols gasless:
  *   her per-study address signs, the relayer sends through the Forwarder; the chain says that address
- *   is enrolled, holds 0 ETH, is not her wallet, and the registered extract hash is the page's;
+ *   is enrolled, holds 0 ETH, is not her wallet, and the registered extract hash is the page's, whose
+ *   sealed ciphertext every committee gateway now serves (uploaded before enrolling);
  *   after a reload the study shows enrolled and enrolling again is refused in words, and the chain
  *   refuses the same proof again (already enrolled) and from another address (front-running);
  *   she revokes her consent (relayed too) and the chain says revoked;
@@ -149,10 +150,16 @@ describe('eligibility in the browser', () => {
       await card.getByTestId('eligible').waitFor();
       expect(await card.getByTestId('enrol-blocker').textContent()).toBe('Give your consent first');
       expect(await enrolButton.isDisabled()).toBe(true);
+      // The consent text is shown before agreeing, and it is the one whose hash the study registered.
+      const consentText = await card.getByTestId('consent-text').innerText();
+      for (const element of [/revoke/i, /expire/i, /de-identified/i, /signature/i]) expect(consentText).toMatch(element);
+      const onChain = await client.readContract({ address: contracts.StudyRegistry, abi: studyRegistryAbi, functionName: 'studyOf', args: [studyId] });
+      expect(onChain.consentHash).not.toBe(`0x${'0'.repeat(64)}`);
+      expect(await card.getByTestId('document-problem').count()).toBe(0);
     });
 
     await step(page, 'prove and enrol', async () => {
-      await card.getByLabel(/I agree to take part in/).check();
+      await card.getByLabel(/I have read the consent text above and agree to take part in/).check();
       await enrolButton.click();
       const started = Date.now();
       // Watch the stages go by while the worker proves.
@@ -189,11 +196,15 @@ describe('eligibility in the browser', () => {
       expect(shown).toMatch(/^0x[0-9a-f]{64}$/);
       expect(shown).not.toBe(`0x${'0'.repeat(64)}`);
       expect((await enrollArgs(hash)).extractHash).toBe(shown);
-      // The sealed extract kept in the browser: the SHA-256 of its ciphertext is the hash on chain.
-      const keptJson = await page.evaluate((key) => localStorage.getItem(key), `consentry.study.extract.v1.${E2E_CHAIN_ID}.${studyId}.${participant.toLowerCase()}`);
-      const kept = JSON.parse(keptJson!) as { ciphertext: string; shares: unknown[] };
-      expect(`0x${createHash('sha256').update(Buffer.from(kept.ciphertext, 'base64')).digest('hex')}`).toBe(shown);
-      expect(kept.shares.length).toBeGreaterThan(0);
+      // The sealed extract was uploaded before enrolling: every committee gateway serves its
+      // ciphertext by the hash on chain, and the SHA-256 of what it serves is that hash.
+      const gateways = stack.env.GATEWAY_URLS!.split(',');
+      expect(gateways.length).toBe(3);
+      for (const g of gateways) {
+        const res = await fetch(`${g}/extracts/${shown}`);
+        expect(res.status).toBe(200);
+        expect(`0x${createHash('sha256').update(Buffer.from(await res.arrayBuffer())).digest('hex')}`).toBe(shown);
+      }
     });
 
     await step(page, 'reload shows enrolled and refuses again', async () => {
@@ -247,7 +258,7 @@ describe('eligibility in the browser', () => {
       await failures.first().waitFor();
       expect(await failures.evaluateAll((lis) => lis.map((li) => li.getAttribute('data-criterion')))).toEqual(['conditions.anyOf']);
       expect(await failures.first().textContent()).toMatch(/E11/);
-      await card.getByLabel(/I agree to take part in/).check();
+      await card.getByLabel(/agree to take part in/).check();
       expect(await card.getByRole('button', { name: 'Prove and enrol' }).isDisabled()).toBe(true);
       expect(await card.getByTestId('enrol-blocker').textContent()).toBe("You do not meet this study's criteria (see above), so no proof can be made");
       expect(await card.getByTestId('enrolment-status').textContent()).toBe('Not enrolled');

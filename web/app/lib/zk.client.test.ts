@@ -15,9 +15,10 @@ import type { FhirResource } from '@consentry/sdk/records/fhir-types';
 import { synthesizeBundles } from '@consentry/sdk/synth/generate';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
 import { issuerKeyFromSecret, verifyCredential } from '@consentry/sdk/zk/credential';
+import { fromBase64, toBase64 } from '@consentry/sdk/records/versions';
 import { createIssuer } from '@consentry/workers/src/issuer/issuer.ts';
 import { startIssuerServer, type IssuerServer } from '@consentry/workers/src/issuer/server.ts';
-import { credentialStorageKey, keepSealedExtract, keptSealedExtract, loadCredential, prepareExtract, proofTime, requestCredential, saveCredential, zkIdentity, type KeyValueStore } from './zk.client.ts';
+import { credentialStorageKey, loadCredential, prepareExtract, proofTime, requestCredential, saveCredential, uploadSealedExtract, zkIdentity, type KeyValueStore } from './zk.client.ts';
 
 const keysOf = async (index: number): Promise<EncryptionKeyPair> =>
   deriveEncryptionKeyPair(await privateKeyToAccount(ANVIL_ACCOUNTS[index]!.privateKey).signTypedData(keyDerivationTypedData(31337)));
@@ -131,18 +132,28 @@ describe('prepareExtract', () => {
     if (family) expect(JSON.stringify(resources)).not.toContain(family);
   });
 
-  it('keeps the sealed extract in this browser (ciphertext and shares, nothing readable) and gives it back byte for byte', async () => {
+  it('uploads only the ciphertext and the sealed shares, and reports a refusal or an outage in words', async () => {
     const prepared = await prepareExtract(records, { studyId: 9n, categories: BigInt(categoryMask(['labs'])), committee });
-    const store = memoryStore();
-    const participant = ANVIL_ACCOUNTS[4]!.address;
-    expect(keepSealedExtract(31337, participant, 9n, prepared, store)).toBe(true);
-    const kept = keptSealedExtract(31337, participant, 9n, store)!;
-    expect(kept.extractHash).toBe(prepared.extractHash);
-    expect(kept.ciphertext).toEqual(prepared.ciphertext);
-    expect(kept.shares).toEqual(prepared.shares);
-    expect(keptSealedExtract(31337, participant, 10n, store)).toBeNull();
-    const full = { ...store, setItem: () => { throw new DOMException('quota', 'QuotaExceededError'); } };
-    expect(keepSealedExtract(31337, participant, 9n, prepared, full)).toBe(false);
+    const sent: Array<{ url: string; body: Record<string, unknown> }> = [];
+    const answering = (status: number, answer: unknown): typeof fetch => (async (url: string, init?: RequestInit) => {
+      sent.push({ url, body: JSON.parse(String(init!.body)) as Record<string, unknown> });
+      return new Response(JSON.stringify(answer), { status });
+    }) as typeof fetch;
+    expect(await uploadSealedExtract(9n, prepared, answering(200, { extractHash: prepared.extractHash, stored: true }))).toEqual({ stored: true });
+    expect(sent[0]!.url).toBe('/api/extracts');
+    expect(Object.keys(sent[0]!.body).sort()).toEqual(['ciphertext', 'shares', 'studyId']);
+    expect(sent[0]!.body.studyId).toBe('9');
+    expect(fromBase64(sent[0]!.body.ciphertext as string)).toEqual(prepared.ciphertext);
+    expect(sent[0]!.body.shares).toEqual(prepared.shares.map((x) => ({ member: x.memberId, sealedShare: toBase64(x.sealed) })));
+    await expect(uploadSealedExtract(9n, prepared, answering(409, { error: { code: 'STUDY_NOT_OPEN', message: 'Study #9 is not approved and open for enrollment' } }))).rejects.toMatchObject({
+      code: 'STUDY_NOT_OPEN',
+      message: 'The server refused your sealed extract: Study #9 is not approved and open for enrollment; nothing was enrolled',
+    });
+    await expect(uploadSealedExtract(9n, prepared, answering(200, { extractHash: `0x${'00'.repeat(32)}`, stored: true }))).rejects.toThrow(/filed your extract as 0x00/);
+    const down = (async () => {
+      throw new TypeError('fetch failed');
+    }) as typeof fetch;
+    await expect(uploadSealedExtract(9n, prepared, down)).rejects.toThrow('Your sealed extract could not be sent to the server (is it running?); nothing was enrolled');
   });
 
   it('refuses in words when the committee has nobody to seal to', async () => {

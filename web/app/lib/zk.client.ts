@@ -237,34 +237,26 @@ export async function prepareExtract(
   return { ...sealed, resourceCount: extract.resources.length, removed: extract.removed };
 }
 
-/** Where a sealed extract is kept in this browser (localStorage), per chain, study and study address. */
-export const extractStorageKey = (chainId: number, studyId: bigint, participant: Address) => `consentry.study.extract.v1.${chainId}.${studyId}.${participant.toLowerCase()}`;
-
 /**
- * Keeps an enrolment's sealed extract in this browser until the web has an upload route for it
- * (decision 028): the ciphertext and the committee's sealed shares, both already encrypted, so
- * nothing readable is stored. Without it the registered hash would name bytes nobody holds.
+ * Uploads a sealed extract before enrolment (POST /api/extracts, no session: the upload must not tie
+ * the extract to the signed-in patient). Only ciphertext and shares sealed to the committee leave
+ * the browser. Resolves once the server holds it; a refusal comes back in the server's words, and
+ * the enrolment is then not sent (a registered hash must name bytes the committee holds).
  */
-export function keepSealedExtract(chainId: number, participant: Address, studyId: bigint, sealed: SealedExtract, store = browserStore()): boolean {
-  const kept = { extractHash: sealed.extractHash, ciphertext: toBase64(sealed.ciphertext), shares: sealed.shares.map((s) => ({ memberId: s.memberId, sealed: toBase64(s.sealed) })) };
+export async function uploadSealedExtract(studyId: bigint, sealed: Pick<SealedExtract, 'ciphertext' | 'shares' | 'extractHash'>, fetchImpl: typeof fetch = fetch): Promise<{ stored: boolean }> {
+  const body = { studyId: studyId.toString(), ciphertext: toBase64(sealed.ciphertext), shares: sealed.shares.map((s) => ({ member: s.memberId, sealedShare: toBase64(s.sealed) })) };
+  let res: Response;
   try {
-    store?.setItem(extractStorageKey(chainId, studyId, participant), JSON.stringify(kept));
-    return store !== null;
-  } catch {
-    return false; // over the browser's storage quota: enrolment goes on, the page says it was not kept
+    res = await fetchImpl('/api/extracts', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  } catch (err) {
+    throw new EligibilityClientError('EXTRACT_UPLOAD_FAILED', 'Your sealed extract could not be sent to the server (is it running?); nothing was enrolled', { cause: err });
   }
-}
-
-/** The sealed extract kept for an enrolment, or null. */
-export function keptSealedExtract(chainId: number, participant: Address, studyId: bigint, store = browserStore()): Pick<SealedExtract, 'extractHash' | 'ciphertext' | 'shares'> | null {
-  const raw = store?.getItem(extractStorageKey(chainId, studyId, participant));
-  if (!raw) return null;
-  try {
-    const kept = JSON.parse(raw) as { extractHash: Hex; ciphertext: string; shares: Array<{ memberId: string; sealed: string }> };
-    return { extractHash: kept.extractHash, ciphertext: fromBase64(kept.ciphertext), shares: kept.shares.map((s) => ({ memberId: s.memberId, sealed: fromBase64(s.sealed) })) };
-  } catch {
-    return null;
+  const answer = (await res.json().catch(() => null)) as { extractHash?: string; stored?: boolean; error?: { code: string; message: string } } | null;
+  if (!res.ok || !answer || answer.error) {
+    throw new EligibilityClientError(answer?.error?.code ?? 'EXTRACT_UPLOAD_FAILED', `The server refused your sealed extract: ${answer?.error?.message ?? `HTTP ${res.status}`}; nothing was enrolled`);
   }
+  if (answer.extractHash !== sealed.extractHash) throw new EligibilityClientError('EXTRACT_UPLOAD_FAILED', `The server filed your extract as ${answer.extractHash}, not ${sealed.extractHash}; nothing was enrolled`);
+  return { stored: answer.stored === true };
 }
 
 // ---------------------------------------------------------------------------------------------

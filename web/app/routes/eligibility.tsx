@@ -31,13 +31,13 @@ import { listStudies, type StudyView } from '../lib/studies.server.ts';
 import {
   forgetCredential,
   loadCredential,
-  keepSealedExtract,
   myResources,
   prepareExtract,
   proofTime,
   proveInBrowser,
   relayEnrolment,
   relayRevocation,
+  uploadSealedExtract,
   requestCredential,
   saveCredential,
   zkIdentity,
@@ -318,7 +318,7 @@ type EnrolPhase =
   | { phase: 'preparing'; what: string }
   | { phase: 'proving'; progress: ProofProgress }
   | { phase: 'pending'; hash: Hex | null; timings: ProofTimings }
-  | { phase: 'confirmed'; hash: Hex; blockNumber: bigint; timings: ProofTimings; extractHash: Hex; kept: boolean }
+  | { phase: 'confirmed'; hash: Hex; blockNumber: bigint; timings: ProofTimings; extractHash: Hex }
   | { phase: 'failed'; problem: string; hash?: Hex };
 
 const shortHash = (h: string) => `${h.slice(0, 10)}…${h.slice(-6)}`;
@@ -408,6 +408,9 @@ function StudyCard(props: {
       setRun({ phase: 'preparing', what: 'Building your de-identified extract in this browser and sealing it to the release committee…' });
       const [resources, committee] = await Promise.all([myResources(keys), readCurrentCommittee(config.rpcUrl, committeeAddress)]);
       const extract = await prepareExtract(resources, { studyId, categories: onChain.categories, committee });
+      // Uploaded (ciphertext and sealed shares only) before enrolling: a registered hash always names bytes the committee holds.
+      setRun({ phase: 'preparing', what: 'Sending your sealed extract to the server (only ciphertext leaves this browser)…' });
+      await uploadSealedExtract(studyId, extract);
       const { bundle, timings } = await proveInBrowser(
         {
           credential,
@@ -422,13 +425,11 @@ function StudyCard(props: {
         (progress) => setRun({ phase: 'proving', progress }),
       );
       setRun({ phase: 'pending', hash: null, timings });
-      // Kept here (sealed) until the web has an upload route for extracts (decision 028).
-      const kept = keepSealedExtract(config.chainId, account.address, studyId, extract);
       // The per-study address signs; the relayer sends and pays. It answers once the chain has the transaction.
       const sent = await relayEnrolment(account, { client, forwarder, relayerUrl, chainNow: await chainNow(), studyRegistry: contracts.StudyRegistry }, studyId, bundle, extract.extractHash);
       hash = sent.hash;
       const receipt = await client.getTransactionReceipt({ hash: sent.hash });
-      setRun({ phase: 'confirmed', hash: sent.hash, blockNumber: receipt.blockNumber, timings, extractHash: extract.extractHash, kept });
+      setRun({ phase: 'confirmed', hash: sent.hash, blockNumber: receipt.blockNumber, timings, extractHash: extract.extractHash });
       await queryClient.invalidateQueries({ queryKey: ['enrolled', study.id] });
       await queryClient.invalidateQueries({ queryKey: ['consent', study.id] });
       revalidator.revalidate(); // the participant count
@@ -482,6 +483,7 @@ function StudyCard(props: {
         </>
       ) : null}
       {terms.data ? <StudyTerms terms={terms.data} /> : terms.error ? <p className="error">The study&apos;s terms cannot be read from the chain right now.</p> : null}
+      <StudyDocuments study={study} />
       {study.problem ? (
         <p className="error" role="alert" data-testid="study-problem">
           {study.problem}
@@ -550,8 +552,9 @@ function StudyCard(props: {
             ) : null}
           </div>
           <label className="consent">
-            <input type="checkbox" checked={consent} disabled={busy} onChange={(e) => setConsent(e.target.checked)} /> I agree to take part in
-            &ldquo;{title}&rdquo; and to enrol with a zero-knowledge proof from an address made for this study
+            <input type="checkbox" checked={consent} disabled={busy} onChange={(e) => setConsent(e.target.checked)} />{' '}
+            {study.consentText !== null ? 'I have read the consent text above and ' : 'I '}agree to take part in &ldquo;{title}&rdquo; and to enrol
+            with a zero-knowledge proof from an address made for this study
           </label>
           <div className="button-row">
             <button
@@ -596,6 +599,37 @@ async function readStudyTerms(client: PublicClient, contracts: ZkContracts, stud
     price = `${formatUnits(s.pricePerParticipant, decimals)} ${symbol}`;
   }
   return { categories: BigInt(s.categories), consentDuration: BigInt(s.consentDuration), minCohort: Number(s.minCohort), consentHash: s.consentHash, price };
+}
+
+/** The consent text to read before agreeing, and the protocol; each checked against its hash on chain. */
+function StudyDocuments({ study }: { study: StudyView }) {
+  return (
+    <div data-testid="study-documents">
+      {study.consentText !== null ? (
+        <>
+          <h4 id={`consent-text-${study.id}`}>Consent text</h4>
+          <div className="document" role="document" tabIndex={0} aria-labelledby={`consent-text-${study.id}`} data-testid="consent-text">
+            {study.consentText.split(/\n{2,}/).map((para, i) => (
+              <p key={i}>{para}</p>
+            ))}
+          </div>
+        </>
+      ) : null}
+      {study.protocolText !== null ? (
+        <details data-testid="protocol-text">
+          <summary>Study protocol</summary>
+          {study.protocolText.split(/\n{2,}/).map((para, i) => (
+            <p key={i}>{para}</p>
+          ))}
+        </details>
+      ) : null}
+      {study.documentProblem ? (
+        <p className="error" data-testid="document-problem">
+          {study.documentProblem}
+        </p>
+      ) : null}
+    </div>
+  );
 }
 
 /** The study's terms as the chain holds them, and what enrolling shares and does not share. */
@@ -679,8 +713,8 @@ function EnrolStatus({ run }: { run: EnrolPhase }) {
       ) : null}
       {run.phase === 'confirmed' ? (
         <p className="muted" data-testid="extract-hash" data-extract-hash={run.extractHash}>
-          Your sealed extract&apos;s hash, registered with your enrolment: <code title={run.extractHash}>{shortHash(run.extractHash)}</code>.{' '}
-          {run.kept ? 'The sealed extract is kept in this browser.' : 'This browser could not keep the sealed extract (its storage is full).'}
+          Your sealed extract&apos;s hash, registered with your enrolment: <code title={run.extractHash}>{shortHash(run.extractHash)}</code>. The server
+          holds it sealed; the release committee opens it only for a confirmed purchase.
         </p>
       ) : null}
       {run.phase === 'failed' ? (
