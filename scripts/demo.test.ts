@@ -1,12 +1,13 @@
 // `npm run demo` seeds the running stack: three registered patients, each with an encrypted
 // synthetic history that the anchor worker then anchors; the Access Simulator's organisations are
-// registered and accredited; a second run adds nothing.
+// registered and accredited; the demo study gets three synthetic participants (real proofs, relayed,
+// extracts stored); a second run adds nothing.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mnemonicToAccount } from 'viem/accounts';
-import { patientRegistryAbi } from '@consentry/sdk/abi/generated';
+import { patientRegistryAbi, studyMarketAbi, studyRegistryAbi } from '@consentry/sdk/abi/generated';
 import { readOrganization } from '@consentry/sdk/access/actions';
 import { ANVIL_MNEMONIC, SIMULATOR_ACCOUNTS, SIMULATOR_ORGANIZATIONS } from '@consentry/sdk/access/simulator';
 import { publicClientFor } from '@consentry/sdk/clients';
@@ -57,6 +58,19 @@ describe('npm run demo', () => {
       expect(again.filter((l) => l.includes('already registered'))).toHaveLength(3);
       expect(again.filter((l) => l.includes('simulator organisations in place, accredited'))).toHaveLength(1);
       expect((await vault.versions(patient)).length).toBe(count);
+      // Three synthetic participants enrolled in the demo study through the issuer and the relayer,
+      // each extract stored for the committee (the hash on chain is an uploaded extract); not again.
+      expect(lines.filter((l) => /synthetic participant 0x[0-9a-fA-F]{40} .* enrolled in study #1 through the relayer/.test(l))).toHaveLength(3);
+      expect(again.filter((l) => l.includes('enrolled in study #1 through the relayer'))).toHaveLength(0);
+      expect(again.filter((l) => l.includes('study #1 has 3 synthetic participants'))).toHaveLength(1);
+      const c = stack.deployment.contracts;
+      const client2 = publicClientFor(stack.rpcUrl, 31337);
+      expect(await client2.readContract({ address: c.StudyMarket!.address, abi: studyMarketAbi, functionName: 'activeCountOf', args: [1n] })).toBe(3);
+      const joined = await client2.getContractEvents({ address: c.StudyMarket!.address, abi: studyMarketAbi, eventName: 'HolderJoined', fromBlock: 0n });
+      for (const e of joined) {
+        const hash = await client2.readContract({ address: c.StudyRegistry!.address, abi: studyRegistryAbi, functionName: 'extractHashOf', args: [1n, e.args.holder!] });
+        expect(await vault.extract(hash)).toMatchObject({ studyId: '1' });
+      }
     } finally {
       await vault.close();
     }

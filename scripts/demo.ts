@@ -18,6 +18,7 @@ import { deriveEncryptionKeyPair, keyDerivationTypedData, keyFingerprint } from 
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
 import { blobStoreFromEnv } from '@consentry/sdk/blobs/from-env';
 import type { FhirResource } from '@consentry/sdk/records/fhir-types';
+import { seedDemoParticipants } from './demo-participants.ts';
 import { synthesizeBundles } from '@consentry/sdk/synth/generate';
 import { deriveAttributes } from '@consentry/sdk/zk/attributes';
 import { accreditOrganization, readOrganization, registerOrganization } from '@consentry/sdk/access/actions';
@@ -108,8 +109,10 @@ export async function seedDemo(stack: Stack, log: (l: string) => void): Promise<
     log(`demo: registered patient ${address} (key ${keyFingerprint(publicKey)})`);
   }
   await seedSimulator(stack, log);
-  if (stack.deployment.contracts.StudyRegistry) await seedStudy(stack, log);
-  else log('demo: this deployment has no study contracts; no study is created');
+  if (stack.deployment.contracts.StudyRegistry) {
+    const { studyId } = await seedStudy(stack, log);
+    await seedDemoParticipants(stack, log, studyId, DEMO_STUDY.criteria);
+  } else log('demo: this deployment has no study contracts; no study is created');
 }
 
 /**
