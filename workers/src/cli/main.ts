@@ -53,6 +53,26 @@ const COMMANDS: Record<string, Command> = {
     usage: 'consentry verify <dir|zip> [--rpc] [--rpc-url <url>]   (--rpc uses RPC_URL)',
     load: () => import('./records.ts').then((m) => m.runVerify),
   },
+  studies: {
+    summary: 'List the studies: status, title, price per participant, active participants and k',
+    usage: 'consentry studies [--json]',
+    load: () => import('./market.ts').then((m) => m.runStudies),
+  },
+  buy: {
+    summary: 'Buy a study\'s active cohort and write its extracts as FHIR (quotes only, without --yes)',
+    usage: `consentry buy <studyId> --out <dir> [--faucet] [--yes] ${KEY_USAGE}   (gateways from GATEWAY_URLS)`,
+    load: () => import('./market.ts').then((m) => m.runBuy),
+  },
+  release: {
+    summary: 'Fetch a purchase you made again from the committee (confirms it while pending) and write its extracts',
+    usage: `consentry release <purchaseId> --out <dir> ${KEY_USAGE}   (gateways from GATEWAY_URLS)`,
+    load: () => import('./market.ts').then((m) => m.runRelease),
+  },
+  refund: {
+    summary: 'Refund a purchase the committee did not confirm, once its deadline has passed',
+    usage: `consentry refund <purchaseId> ${KEY_USAGE}`,
+    load: () => import('./market.ts').then((m) => m.runRefund),
+  },
 };
 
 function help(): string {
