@@ -19,11 +19,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { decodeFunctionData, type Hex, type PublicClient } from 'viem';
+import { decodeFunctionData, erc20Abi, type Hex, type PublicClient } from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { faucet, purchase } from '@consentry/sdk/research/market';
+import { requestPurchaseRelease } from '@consentry/sdk/research/purchase-release';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { studyRegistryAbi } from '@consentry/sdk/abi/generated';
 import { forwarderAbi } from '@consentry/sdk/research/forwarder';
 import { ActionRefusedError } from '@consentry/sdk/access/actions';
+import { probeGateways } from '@consentry/sdk/access/release';
 import { fundOnLocalChain } from '@consentry/sdk/access/simulator';
 import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
 import { deriveEncryptionKeyPair, keyDerivationTypedData } from '@consentry/sdk/keys';
@@ -32,7 +37,8 @@ import { enroll, isEnrolled, readConsent, type EnrollmentProof, type ZkContracts
 import { nodeArtifacts } from '@consentry/sdk/zk/artifacts.node';
 import { identitySecretFromSeed, nullifierFor } from '@consentry/sdk/zk/identity';
 import { identitySeedFromEncryptionKey, studyAccount, studyAccountKey } from '@consentry/sdk/zk/study-account';
-import { seedDemoRecords, seedStudy } from '../scripts/demo.ts';
+import { DEMO_STUDY, seedDemoRecords, seedStudy } from '../scripts/demo.ts';
+import { seedDemoParticipants } from '../scripts/demo-participants.ts';
 import type { Stack } from '../scripts/stack.ts';
 import { connectDevAccount, DESKTOP, gotoHydrated, launchChromium } from './support/browser.ts';
 import { E2E_CHAIN_ID, startE2eStack } from './support/stack.ts';
@@ -61,7 +67,9 @@ beforeAll(async () => {
   client = publicClientFor(stack.rpcUrl, E2E_CHAIN_ID) as PublicClient;
   [browser] = await Promise.all([launchChromium(), seedDemoRecords(stack, () => {}, [0, 1])]);
   ({ studyId } = await seedStudy(stack, () => {}));
-}, 240_000);
+  // Three synthetic participants (real proofs, relayed) so that the study reaches k = 3 and can be bought.
+  await seedDemoParticipants(stack, () => {}, studyId, DEMO_STUDY.criteria);
+}, 300_000);
 
 afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => undefined);
@@ -230,6 +238,32 @@ describe('eligibility in the browser', () => {
       const thief = walletClientFor(stack.rpcUrl, E2E_CHAIN_ID, ANVIL_ACCOUNTS[5]!.privateKey);
       await fundOnLocalChain(client, thief.account.address);
       await expect(enroll({ wallet: thief, client, contracts }, studyId, bundle)).rejects.toThrow(/The proof does not verify|already enrolled/);
+    });
+
+    await step(page, 'a researcher buys; she claims what she earned to an address she chooses', async () => {
+      const researcher = walletClientFor(stack.rpcUrl, E2E_CHAIN_ID, ANVIL_ACCOUNTS[3]!.privateKey);
+      const c = stack.deployment.contracts;
+      const market = { client, wallet: researcher, contracts: { StudyMarket: c.StudyMarket!.address, StudyRegistry: c.StudyRegistry!.address, TestToken: c.TestToken!.address, ConsentToken: c.ConsentToken!.address } };
+      await faucet(market, researcher.account.address, 100_000_000n);
+      const bought = await purchase(market, studyId);
+      expect(bought.cohort).toBe(4); // the 3 synthetic participants and her
+      const { refs: gateways } = await probeGateways(stack.env.GATEWAY_URLS!.split(','));
+      await requestPurchaseRelease({ ctx: market, gateways, purchaseId: bought.purchaseId, buyerKey: x25519.getPublicKey(x25519.utils.randomPrivateKey()), threshold: 2 });
+      await page.reload();
+      await page.waitForSelector('html[data-hydrated="true"]');
+      await page.getByRole('button', { name: 'Open my eligibility' }).click();
+      await expect.poll(() => card.getByTestId('claimable').getAttribute('data-amount'), { timeout: 30_000 }).toBe('5000000');
+      expect(await card.getByTestId('claimable').textContent()).toContain('5 tUSD');
+      // Her own wallet is warned against (it would link the study address to her); she picks another.
+      await card.getByLabel('Pay to address').fill(ANVIL_ACCOUNTS[ELIGIBLE]!.address);
+      expect(await card.getByTestId('earnings').textContent()).toContain('shows on chain that this study address is yours');
+      const payee = privateKeyToAccount(generatePrivateKey()).address;
+      await card.getByLabel('Pay to address').fill(payee);
+      await card.getByRole('button', { name: 'Claim' }).click();
+      await expect.poll(() => card.getByTestId('claim-status').getAttribute('data-phase'), { timeout: 60_000 }).toBe('confirmed');
+      expect(await client.readContract({ address: c.TestToken!.address, abi: erc20Abi, functionName: 'balanceOf', args: [payee] })).toBe(5_000_000n);
+      expect(await client.getBalance({ address: participant })).toBe(0n);
+      await expect.poll(() => card.getByTestId('claimable').getAttribute('data-amount'), { timeout: 30_000 }).toBe('0');
     });
 
     await step(page, 'terms shown, consent expiry, and a gasless revocation', async () => {

@@ -47,6 +47,7 @@ describe('publicConfig', () => {
         StudyRegistry: null,
         ConsentToken: null,
         Forwarder: null,
+        StudyMarket: null,
       },
       startBlock: 1,
       problem: null,

@@ -102,6 +102,7 @@ export function publicConfig(env: Record<string, string | undefined> = process.e
       StudyRegistry: c.StudyRegistry?.address ?? null,
       ConsentToken: c.ConsentToken?.address ?? null,
       Forwarder: c.Forwarder?.address ?? null,
+      StudyMarket: c.StudyMarket?.address ?? null,
     };
     startBlock = deployment.startBlock;
   } catch (err) {

@@ -28,6 +28,8 @@ export interface PublicConfig {
     ConsentToken: Address | null;
     /** The ERC-2771 forwarder the relayer submits participants' signed requests through. */
     Forwarder: Address | null;
+    /** Escrow and payouts of study purchases (a participant's earnings and claims). */
+    StudyMarket: Address | null;
   } | null;
   /** The block the deployment started at: event reads (the issuers tree) begin there. */
   startBlock: number;

@@ -26,6 +26,7 @@ import {
 import { describeError } from '../lib/errors.ts';
 import { readCurrentCommittee } from '../lib/records.client.ts';
 import type { PublicConfig } from '../lib/public-config.ts';
+import { StudyEarnings } from '../components/StudyEarnings.tsx';
 import { useOpenKeys } from '../lib/use-open-keys.ts';
 import { listStudies, type StudyView } from '../lib/studies.server.ts';
 import {
@@ -201,7 +202,7 @@ function EligibilityWorkspace({ config, address, keys, data }: { config: PublicC
         {!contracts ? <p className="error">The eligibility contracts are not deployed on this chain.</p> : null}
         {contracts
           ? data.studies.map((s) => (
-              <StudyCard key={s.id} study={s} config={config} client={client} contracts={contracts} keys={keys} identity={identity} credential={credential} artifacts={data.artifacts} />
+              <StudyCard key={s.id} study={s} config={config} client={client} contracts={contracts} wallet={address} keys={keys} identity={identity} credential={credential} artifacts={data.artifacts} />
             ))
           : null}
       </section>
@@ -328,12 +329,14 @@ function StudyCard(props: {
   config: PublicConfig;
   client: PublicClient;
   contracts: ZkContracts;
+  /** The wallet the patient signs in with (a claim to it is warned against: it links the study address). */
+  wallet: Address;
   keys: EncryptionKeyPair;
   identity: ZkIdentity;
   credential: Credential | null;
   artifacts: ArtifactManifest;
 }) {
-  const { study, config, client, contracts, keys, identity, credential, artifacts } = props;
+  const { study, config, client, contracts, wallet, keys, identity, credential, artifacts } = props;
   const queryClient = useQueryClient();
   const revalidator = useRevalidator();
   const ids = useId();
@@ -511,6 +514,16 @@ function StudyCard(props: {
             </div>
           ) : null}
         </div>
+      ) : null}
+      {enrolled.data && config.contracts?.StudyMarket ? (
+        <StudyEarnings
+          studyId={studyId}
+          account={account}
+          wallet={wallet}
+          client={client}
+          contracts={{ StudyMarket: config.contracts.StudyMarket, StudyRegistry: contracts.StudyRegistry, Forwarder: config.contracts.Forwarder }}
+          relayerUrl={relayerUrl}
+        />
       ) : null}
       {revoking.phase !== 'idle' ? (
         <p role={revoking.phase === 'failed' ? 'alert' : 'status'} className={revoking.phase === 'failed' ? 'error' : undefined} data-testid="revoke-status" data-phase={revoking.phase}>
