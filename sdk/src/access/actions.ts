@@ -209,6 +209,19 @@ const ERROR_WORDS: Record<string, (args: readonly unknown[]) => string> = {
   StudyRegistry__UnknownStudy: ([id]) => `There is no study #${String(id)}`,
   StudyRegistry__AlreadyEnrolled: ([id]) => `This address is already enrolled in study #${String(id)}`,
   StudyRegistry__StudyFull: ([id]) => `Study #${String(id)} cannot take more participants`,
+  StudyMarket__NotPurchasable: ([id]) => `Study #${String(id)} is not for sale: it is not approved and open, or has no price`,
+  StudyMarket__PurchasePending: ([id, pid]) => `Purchase #${String(pid)} of study #${String(id)} is already waiting for the committee: it must be confirmed or refunded first`,
+  StudyMarket__CohortTooSmall: ([id, active, k]) => `Study #${String(id)} has ${String(active)} active participants, fewer than its minimum cohort of ${String(k)}: no sale that could single anyone out`,
+  StudyMarket__InvalidPrice: ([id]) => `Study #${String(id)}'s price times its cohort does not fit`,
+  StudyMarket__TransferShortfall: ([expected, received]) => `The token moved ${String(received)} units, not the ${String(expected)} the purchase costs`,
+  StudyMarket__NotPending: ([pid]) => `Purchase #${String(pid)} is not pending (it was confirmed or refunded)`,
+  StudyMarket__DeadlinePassed: ([pid, deadline]) => `Purchase #${String(pid)}'s confirmation deadline passed at ${new Date(Number(deadline) * 1000).toISOString()}; the buyer may take the refund`,
+  StudyMarket__DeadlineNotPassed: ([pid, deadline]) => `Purchase #${String(pid)} can be refunded only after its confirmation deadline, ${new Date(Number(deadline) * 1000).toISOString()}`,
+  StudyMarket__NotEnoughSignatures: ([given, k]) => `${String(given)} committee signatures given; ${String(k)} are needed`,
+  StudyMarket__NotCommitteeMember: ([signer]) => `${String(signer)} is not a member of the release committee`,
+  StudyMarket__SignersNotAscending: () => 'The committee signatures must be ordered by ascending signer address, each signer once',
+  StudyMarket__ZeroReleaseHash: () => 'A confirmation needs a release hash',
+  StudyMarket__NothingToClaim: ([id, holder]) => `${String(holder)} has nothing to claim in study #${String(id)}`,
 };
 
 /** The custom error a revert carries, decoded against every Consentry contract. */

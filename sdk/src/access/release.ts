@@ -6,7 +6,7 @@
  * with its member's share re-sealed to the requester's X25519 key; any k shares recover the record's
  * data key.
  */
-import { bytesToHex, hexToBytes, type Address, type Hex, type PublicClient } from 'viem';
+import { bytesToHex, getAddress, hexToBytes, type Address, type Hex, type PublicClient } from 'viem';
 import { releaseCommitteeAbi } from '../abi/generated.ts';
 import { createKeyOpener } from '../crypto/envelope.ts';
 import {
@@ -97,6 +97,27 @@ export async function readCommittee(client: PublicClient, address: Address): Pro
 export interface GatewayRef {
   url: string;
   member: Address;
+}
+
+/**
+ * Each gateway's committee member, from its GET /health (trailing slashes dropped). A gateway that
+ * does not answer, or answers no member, is set aside in `down` with why, in words.
+ */
+export async function probeGateways(urls: readonly string[], fetchImpl: typeof fetch = fetch): Promise<{ refs: GatewayRef[]; down: string[] }> {
+  const answers = await Promise.all(
+    urls.map(async (raw): Promise<GatewayRef | string> => {
+      const url = raw.replace(/\/+$/, '');
+      try {
+        const res = await fetchImpl(`${url}/health`, { signal: AbortSignal.timeout(5_000) });
+        const body = (await res.json().catch(() => null)) as { member?: unknown } | null;
+        if (!res.ok || typeof body?.member !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(body.member)) return `${url}: no member in its /health (HTTP ${res.status})`;
+        return { url, member: getAddress(body.member) };
+      } catch (err) {
+        return `${url}: ${err instanceof Error && err.name === 'TimeoutError' ? 'no answer in time' : 'not reachable'}`;
+      }
+    }),
+  );
+  return { refs: answers.filter((a): a is GatewayRef => typeof a !== 'string'), down: answers.filter((a): a is string => typeof a === 'string') };
 }
 
 export interface FetchKeyOptions {

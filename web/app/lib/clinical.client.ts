@@ -12,7 +12,7 @@ import { getPublicClient, getWalletClient, signTypedData } from 'wagmi/actions';
 import { organizationRegistryAbi } from '@consentry/sdk/abi/generated';
 import type { ActionContext } from '@consentry/sdk/access/actions';
 import { graphqlRequest } from '@consentry/sdk/graphql';
-import { fetchDataKey, readCommittee, ReleaseRefusedError, type GatewayRef } from '@consentry/sdk/access/release';
+import { fetchDataKey, probeGateways, readCommittee, ReleaseRefusedError, type GatewayRef } from '@consentry/sdk/access/release';
 import { decryptRecord } from '@consentry/sdk/crypto/envelope';
 import { CommitteeUnavailableError } from '@consentry/sdk/crypto/shares';
 import { deriveEncryptionKeyPair, keyDerivationTypedData, type EncryptionKeyPair } from '@consentry/sdk/keys';
@@ -51,19 +51,7 @@ export class GatewaysUnavailableError extends Error {
  */
 export async function gatewayRefs(gatewayUrls: readonly string[], fetchImpl: typeof fetch = fetch): Promise<GatewayRef[]> {
   if (gatewayUrls.length === 0) throw new GatewaysUnavailableError('No release gateways are configured (GATEWAY_URLS), so no record can be released');
-  const answers = await Promise.all(
-    gatewayUrls.map(async (url) => {
-      try {
-        const res = await fetchImpl(`${url.replace(/\/+$/, '')}/health`, { signal: AbortSignal.timeout(5_000) });
-        const body = (await res.json()) as { member?: unknown };
-        if (!res.ok || typeof body.member !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(body.member)) return null;
-        return { url: url.replace(/\/+$/, ''), member: body.member as Address };
-      } catch {
-        return null;
-      }
-    }),
-  );
-  const refs = answers.filter((a): a is GatewayRef => a !== null);
+  const { refs } = await probeGateways(gatewayUrls, fetchImpl);
   if (refs.length === 0) throw new GatewaysUnavailableError(`None of the ${gatewayUrls.length} release gateways answered (${gatewayUrls.join(', ')})`);
   return refs;
 }

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { erc20Abi, formatUnits, getAddress, type Address, type Hex, type PublicClient } from 'viem';
 import { studyMarketAbi, studyRegistryAbi } from '@consentry/sdk/abi/generated';
 import { ActionRefusedError } from '@consentry/sdk/access/actions';
-import { readCommittee, type GatewayRef } from '@consentry/sdk/access/release';
+import { probeGateways, readCommittee, type GatewayRef } from '@consentry/sdk/access/release';
 import { blobStoreFromEnv } from '@consentry/sdk/blobs/from-env';
 import type { BlobStore } from '@consentry/sdk/blobs/types';
 import { assertChain, publicClientFor, walletClientFor } from '@consentry/sdk/clients';
@@ -97,22 +97,6 @@ async function tokenOf(client: PublicClient, address: Address): Promise<Token> {
 const money = (amount: bigint, token: Token) => `${formatUnits(amount, token.decimals)} ${token.symbol}`;
 const when = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString().replace('.000Z', 'Z');
 
-/** The market's refusals the sdk leaves as an error name, in words (the name kept for searching). */
-function marketWords(err: unknown, purchaseId?: bigint, deadline?: bigint): unknown {
-  if (!(err instanceof ActionRefusedError) || !err.errorName.startsWith('StudyMarket__')) return err;
-  const p = purchaseId === undefined ? 'The purchase' : `Purchase #${purchaseId}`;
-  const words: Record<string, string> = {
-    StudyMarket__NotPurchasable: 'The study is not for sale: it is not approved, or has no price',
-    StudyMarket__PurchasePending: 'A purchase of this study is already waiting for the committee: it must be confirmed or refunded first',
-    StudyMarket__CohortTooSmall: 'The study has fewer active participants than its minimum cohort k',
-    StudyMarket__NotPending: `${p} is not pending (it was confirmed or refunded): there is nothing to refund`,
-    StudyMarket__DeadlineNotPassed: `${p} can be refunded only after its confirmation deadline${deadline === undefined ? '' : `, ${when(deadline)}`}`,
-    StudyMarket__DeadlinePassed: `${p}'s confirmation deadline has passed${deadline === undefined ? '' : ` (${when(deadline)})`}`,
-  };
-  const text = words[err.errorName];
-  return text ? new ActionRefusedError(err.errorName, `${text} (${err.errorName})`, err.hash) : err;
-}
-
 // ---------------------------------------------------------------------------------------------
 // consentry studies
 
@@ -193,20 +177,12 @@ function gatewayUrls(members: number): string[] {
 
 /** Each gateway's member, from its GET /health; a gateway that does not answer, or is not on the committee, is set aside with why. */
 async function reachGateways(urls: readonly string[], members: ReadonlySet<string>): Promise<{ refs: GatewayRef[]; down: string[] }> {
-  const answers = await Promise.all(
-    urls.map(async (url): Promise<GatewayRef | string> => {
-      try {
-        const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5_000) });
-        const body = (await res.json().catch(() => null)) as { member?: unknown } | null;
-        if (!res.ok || typeof body?.member !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(body.member)) return `${url}: no member in its /health (HTTP ${res.status})`;
-        if (!members.has(body.member.toLowerCase())) return `${url}: ${body.member} is not on the release committee`;
-        return { url, member: getAddress(body.member) };
-      } catch (err) {
-        return `${url}: ${err instanceof Error && err.name === 'TimeoutError' ? 'no answer in time' : 'not reachable'}`;
-      }
-    }),
-  );
-  return { refs: answers.filter((a): a is GatewayRef => typeof a !== 'string'), down: answers.filter((a): a is string => typeof a === 'string') };
+  const probed = await probeGateways(urls);
+  const strangers = probed.refs.filter((r) => !members.has(r.member.toLowerCase()));
+  return {
+    refs: probed.refs.filter((r) => members.has(r.member.toLowerCase())),
+    down: [...probed.down, ...strangers.map((r) => `${r.url}: ${r.member} is not on the release committee`)],
+  };
 }
 
 /** The transaction that confirmed a purchase (null while it is pending). */
@@ -341,9 +317,7 @@ export async function runBuy(args: string[]): Promise<void> {
     throw new ConsentryError('BALANCE_SHORT', `${buyer} holds ${money(balance, token)}, less than the ${money(quote.amount, token)} the purchase costs${hint}`);
   }
 
-  const paid = await purchase(ctx, studyId).catch((err: unknown) => {
-    throw marketWords(err);
-  });
+  const paid = await purchase(ctx, studyId);
   console.log(`purchase #${paid.purchaseId}: paid ${money(paid.amount, token)} for ${paid.cohort} participants (tx ${paid.hash}); the committee must confirm by ${when(paid.deadline)}`);
   const bought = await readPurchase(market.client, market.contracts, paid.purchaseId);
   if (!bought) throw new ConsentryError('PURCHASE_UNKNOWN', `The chain does not show purchase #${paid.purchaseId}`);
@@ -380,9 +354,7 @@ export async function runRefund(args: string[]): Promise<void> {
   const ctx = buyerContext(market, values);
   const bought = await readPurchase(market.client, market.contracts, purchaseId);
   if (!bought) throw new ConsentryError('PURCHASE_UNKNOWN', `There is no purchase #${purchaseId}`);
-  const refunded = await refund(ctx, purchaseId).catch((err: unknown) => {
-    throw marketWords(err, purchaseId, bought.deadline);
-  });
+  const refunded = await refund(ctx, purchaseId);
   const token = await tokenOf(market.client, bought.token);
   console.log(`refund: purchase #${purchaseId} refunded ${money(refunded.amount, token)} to ${bought.buyer} (tx ${refunded.hash})`);
 }
