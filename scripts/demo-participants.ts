@@ -115,6 +115,31 @@ export async function seedDemoParticipants(stack: Stack, log: (l: string) => voi
   return enrolled;
 }
 
+/**
+ * Waits (in the background of `npm run demo`) for the proving files the first start builds, then
+ * enrols the participants. Says once that it is waiting; gives up in words after `timeoutMs`.
+ */
+export async function seedDemoParticipantsWhenReady(stack: Stack, log: (l: string) => void, studyId: bigint, criteria: Criteria, { timeoutMs = 30 * 60_000, signal }: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let said = false;
+  for (;;) {
+    try {
+      nodeArtifacts();
+      break;
+    } catch {
+      if (!said) log('demo: the synthetic participants will enrol once the proving files are built (the first start takes several minutes)');
+      said = true;
+    }
+    if (signal?.aborted) return 0;
+    if (Date.now() > deadline) {
+      log('demo: the proving files were not built in time; run `npm run demo` again once they are');
+      return 0;
+    }
+    await new Promise((r) => setTimeout(r, 5_000));
+  }
+  return seedDemoParticipants(stack, log, studyId, criteria);
+}
+
 async function issueCredential(issuerUrl: string, resources: FhirResource[], commitment: bigint) {
   const body = (await postJson(`${issuerUrl}/credentials`, { resources, identityCommitment: commitment.toString() }, 'the credential issuer')) as { credential?: unknown };
   return parseCredential(body.credential);

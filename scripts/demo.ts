@@ -86,10 +86,14 @@ export const DEMO_STUDY: StudyMetadata = {
   criteria: { version: 1, age: { min: 18, max: 90 }, hba1c: { min: 6.5 }, conditions: { anyOf: ['E11.*'] }, credentialMaxAgeDays: 365 },
 };
 
-export async function seedDemo(stack: Stack, log: (l: string) => void): Promise<void> {
+/**
+ * Seeds the demo. With `participants: false` the synthetic participants are left to the caller
+ * (`npm run demo` enrols them in the background once the proving files exist: seedDemoParticipantsWhenReady).
+ */
+export async function seedDemo(stack: Stack, log: (l: string) => void, { participants = true }: { participants?: boolean } = {}): Promise<{ studyId: bigint | null }> {
   if (stack.config.CHAIN_ID !== 31337) {
     log('demo: seeding only runs on the local chain (31337); skipped');
-    return;
+    return { studyId: null };
   }
   const client = publicClientFor(stack.rpcUrl, stack.config.CHAIN_ID);
   const registry = stack.deployment.contracts.PatientRegistry.address;
@@ -111,8 +115,11 @@ export async function seedDemo(stack: Stack, log: (l: string) => void): Promise<
   await seedSimulator(stack, log);
   if (stack.deployment.contracts.StudyRegistry) {
     const { studyId } = await seedStudy(stack, log);
-    await seedDemoParticipants(stack, log, studyId, DEMO_STUDY.criteria);
-  } else log('demo: this deployment has no study contracts; no study is created');
+    if (participants) await seedDemoParticipants(stack, log, studyId, DEMO_STUDY.criteria);
+    return { studyId };
+  }
+  log('demo: this deployment has no study contracts; no study is created');
+  return { studyId: null };
 }
 
 /**

@@ -5,7 +5,8 @@
 import '@consentry/sdk/polyfills';
 import { ConsentryError } from '@consentry/sdk/errors';
 import { buildIfNeeded, startStack } from './stack.ts';
-import { seedDemo } from './demo.ts';
+import { DEMO_STUDY, seedDemo } from './demo.ts';
+import { seedDemoParticipantsWhenReady } from './demo-participants.ts';
 
 const demo = process.argv.includes('--demo');
 const log = (line: string) => console.log(`  ${line}`);
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
   console.log('Consentry: starting the embedded stack');
   buildIfNeeded(log);
   const stack = await startStack({ log });
-  if (demo) await seedDemo(stack, log);
+  const seeded = demo ? await seedDemo(stack, log, { participants: false }) : null;
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -29,6 +30,13 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   console.log(`\nConsentry is running: ${stack.webUrl}\n(Ctrl-C to stop)`);
+  // The demo study's synthetic participants prove their eligibility: once the proving files exist.
+  if (seeded?.studyId) {
+    const studyId = seeded.studyId;
+    seedDemoParticipantsWhenReady(stack, log, studyId, DEMO_STUDY.criteria).catch((err: unknown) => {
+      log(`demo: the synthetic participants could not enrol: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
 }
 
 main().catch((err: unknown) => {
