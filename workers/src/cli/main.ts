@@ -73,6 +73,11 @@ const COMMANDS: Record<string, Command> = {
     usage: `consentry refund <purchaseId> ${KEY_USAGE}`,
     load: () => import('./market.ts').then((m) => m.runRefund),
   },
+  audit: {
+    summary: 'An IRB\'s consent-trail audit of a study: export it (CSV and a self-checking JSON bundle), or verify a bundle offline and on chain',
+    usage: 'consentry audit export <studyId> --out <dir> [--block <N>] | audit verify <bundle.json> [--offline]',
+    load: () => import('./audit.ts').then((m) => m.runAudit),
+  },
 };
 
 function help(): string {
