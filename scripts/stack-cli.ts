@@ -5,8 +5,6 @@
 import '@consentry/sdk/polyfills';
 import { ConsentryError } from '@consentry/sdk/errors';
 import { buildIfNeeded, startStack } from './stack.ts';
-import { DEMO_STUDY, seedDemo } from './demo.ts';
-import { seedDemoParticipantsWhenReady } from './demo-participants.ts';
 
 const demo = process.argv.includes('--demo');
 const log = (line: string) => console.log(`  ${line}`);
@@ -15,7 +13,9 @@ async function main(): Promise<void> {
   console.log('Consentry: starting the embedded stack');
   buildIfNeeded(log);
   const stack = await startStack({ log });
-  const seeded = demo ? await seedDemo(stack, log, { participants: false }) : null;
+  // Loaded only now: the demo imports the contracts' ABIs, which buildIfNeeded generates on a fresh clone.
+  const demoModule = demo ? await import('./demo.ts') : null;
+  const seeded = demoModule ? await demoModule.seedDemo(stack, log, { participants: false }) : null;
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -31,9 +31,10 @@ async function main(): Promise<void> {
 
   console.log(`\nConsentry is running: ${stack.webUrl}\n(Ctrl-C to stop)`);
   // The demo study's synthetic participants prove their eligibility: once the proving files exist.
-  if (seeded?.studyId) {
+  if (demoModule && seeded?.studyId) {
     const studyId = seeded.studyId;
-    seedDemoParticipantsWhenReady(stack, log, studyId, DEMO_STUDY.criteria).catch((err: unknown) => {
+    const { seedDemoParticipantsWhenReady } = await import('./demo-participants.ts');
+    seedDemoParticipantsWhenReady(stack, log, studyId, demoModule.DEMO_STUDY.criteria).catch((err: unknown) => {
       log(`demo: the synthetic participants could not enrol: ${err instanceof Error ? err.message : String(err)}`);
     });
   }
