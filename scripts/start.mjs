@@ -24,6 +24,17 @@ if (missing.length > 0) {
   }
 }
 
+// The contracts' ABIs (sdk/src/abi/generated.ts) are generated from the build, not committed; the
+// stack's own modules import them, so on a fresh clone they are built before the stack loads.
+if (!existsSync(join(root, 'sdk', 'src', 'abi', 'generated.ts'))) {
+  console.log('Building the contracts (first start) ...');
+  const built = spawnSync('npm', ['run', 'build:contracts', '--silent'], { cwd: root, stdio: 'inherit' });
+  if (built.status !== 0) {
+    console.error('Building the contracts failed; see the output above.');
+    process.exit(built.status ?? 1);
+  }
+}
+
 // The eligibility proof's keys (circuits/build, cached): built in the background so the stack does
 // not wait for them; the first time takes ~8 minutes, later runs see "up to date" in a second. Until
 // they exist the web app answers /zk/* with "run npm run circuits:setup" and proving waits.
