@@ -251,7 +251,7 @@ export async function studyAuditTrail(
   ];
 
   const times = new Map<bigint, number>();
-  for (const n of new Set(logs.map((l) => l.blockNumber))) times.set(n, Number((await client.getBlock({ blockNumber: n })).timestamp));
+  await inBatches([...new Set(logs.map((l) => l.blockNumber))], async (n) => void times.set(n, Number((await client.getBlock({ blockNumber: n })).timestamp)));
   const events: AuditEvent[] = logs.map(
     (l) => ({ ...l.event, seq: 0, blockNumber: l.blockNumber.toString(), timestamp: times.get(l.blockNumber)!, transactionHash: l.transactionHash, logIndex: l.logIndex }) as AuditEvent,
   );
@@ -259,14 +259,13 @@ export async function studyAuditTrail(
   events.sort(chainOrder);
   events.forEach((e, i) => (e.seq = i));
 
-  const holders: AuditHolder[] = [];
-  for (const e of events) {
-    if (e.kind !== 'enrolled') continue;
+  const enrollments = events.filter((e): e is Extract<AuditEvent, { kind: 'enrolled' }> => e.kind === 'enrolled');
+  const holders = await inBatches(enrollments, async (e): Promise<AuditHolder> => {
     const [activeOnChain, claimable] = await Promise.all([
       client.readContract({ address: contracts.ConsentToken, abi: consentTokenAbi, functionName: 'isActive', args: [e.participant, studyId], ...pinned }),
       client.readContract({ ...mkt, functionName: 'claimable', args: [studyId, e.participant], ...pinned }),
     ]);
-    holders.push({
+    return {
       participant: e.participant,
       enrolledAt: e.timestamp,
       expiresAt: e.expiresAt,
@@ -274,8 +273,8 @@ export async function studyAuditTrail(
       activeOnChain,
       claimed: sum(events.filter((c) => c.kind === 'claimed' && same(c.holder, e.participant)).map((c) => (c as { amount: string }).amount)).toString(),
       claimable: claimable.toString(),
-    });
-  }
+    };
+  });
 
   const [marketActiveCount, rewardPerToken] = await Promise.all([
     client.readContract({ ...mkt, functionName: 'activeCountOf', args: [studyId], ...pinned }),
@@ -300,6 +299,13 @@ export async function studyAuditTrail(
       rewardPerToken: rewardPerToken.toString(),
     },
   };
+}
+
+/** `run` over `items`, a few requests at a time (an RPC node throttles floods); results in order. */
+async function inBatches<T, R>(items: readonly T[], run: (item: T) => Promise<R>, size = 16): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += size) results.push(...(await Promise.all(items.slice(i, i + size).map(run))));
+  return results;
 }
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
@@ -464,7 +470,7 @@ export function checkAuditTrail(trail: AuditTrail): string[] {
   const purchases = new Map<string, { p: Extract<AuditEvent, { kind: 'purchased' }>; settled?: AuditEvent }>();
   let rewardPerToken = 0n;
   let pending: string | undefined;
-  for (const e of events) {
+  for (const [i, e] of events.entries()) {
     const who = 'participant' in e ? e.participant.toLowerCase() : 'holder' in e ? e.holder.toLowerCase() : undefined;
     switch (e.kind) {
       case 'enrolled':
@@ -484,6 +490,13 @@ export function checkAuditTrail(trail: AuditTrail): string[] {
       case 'purchased':
         if (BigInt(e.amount) !== BigInt(e.cohort) * BigInt(e.pricePerParticipant))
           problems.push(`${nameEvent(e)}: amount is ${e.amount}, but cohort ${e.cohort} × price ${e.pricePerParticipant} is ${BigInt(e.cohort) * BigInt(e.pricePerParticipant)}`);
+        {
+          // The market checkpoints every expiry due before it prices a purchase, so the cohort is
+          // exactly the consents active at that block: enrolled, not revoked, time < expiresAt.
+          const revokedSoFar = new Set(events.slice(0, i).flatMap((r) => (r.kind === 'revoked' ? [r.participant.toLowerCase()] : [])));
+          const active = [...enrolledAt].filter(([who, en]) => en.expiresAt > e.timestamp && !revokedSoFar.has(who)).length;
+          if (active !== e.cohort) problems.push(`${nameEvent(e)}: cohort is ${e.cohort}, but ${active} consents were active then by the events`);
+        }
         if (purchases.has(e.purchaseId)) problems.push(`${nameEvent(e)}: purchase ${e.purchaseId} appears twice`);
         if (pending !== undefined) problems.push(`${nameEvent(e)}: purchase ${pending} was still pending (the market allows one at a time)`);
         purchases.set(e.purchaseId, { p: e });

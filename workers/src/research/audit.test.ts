@@ -5,7 +5,8 @@
 // claim. The trail at that block reconciles (paid = claimed + claimable + refunded), its bundle
 // verifies offline and on chain (still, after the chain moved on: every read is pinned), and one
 // altered line fails it, naming the event: offline by the digest, and on chain once the digest is
-// recomputed. After the consents expire, a later audit derives the expiries by block time.
+// recomputed. A third purchase left pending is escrowed in the totals. After the consents expire, a
+// later audit derives the expiries by block time.
 import { x25519 } from '@noble/curves/ed25519.js';
 import { encodeFunctionData, keccak256, toHex, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
@@ -174,6 +175,17 @@ describe('the consent-trail audit of a study (issue 8, item 3)', () => {
     expect(junk.problems.join('\n')).toContain('Not an audit bundle: events');
   });
 
+  it('a pending purchase is escrowed: paid = claimed + claimable + refunded + escrowed, and confirmed = claimed + claimable', async () => {
+    const pending = await purchase(f.ctx(f.researcher), study);
+    const now = await studyAuditTrail(client, f.contracts, study, { fromBlock: f.fromBlock });
+    expect(now.events.at(-1)).toMatchObject({ kind: 'purchased', purchaseId: pending.purchaseId.toString(), cohort: 2 });
+    const t = now.totals;
+    expect(t).toMatchObject({ purchases: 3, paid: (7n * PRICE).toString(), escrowed: (2n * PRICE).toString(), confirmed: (3n * PRICE).toString(), claimable: PRICE.toString() });
+    expect(BigInt(t.paid)).toBe(BigInt(t.claimed) + BigInt(t.claimable) + BigInt(t.refunded) + BigInt(t.escrowed));
+    expect(BigInt(t.confirmed)).toBe(BigInt(t.claimed) + BigInt(t.claimable));
+    expect(await verifyAuditBundle(auditBundle(now), { client })).toMatchObject({ ok: true, problems: [] });
+  });
+
   it('derives the expiries by block time: a later audit finds the two remaining consents expired', async () => {
     await f.advance(3 * DAY);
     const later = await studyAuditTrail(client, f.contracts, study, { fromBlock: f.fromBlock });
@@ -184,7 +196,7 @@ describe('the consent-trail audit of a study (issue 8, item 3)', () => {
       expect(e.timestamp).toBe(later.holders.find((h) => h.participant === e.participant)!.expiresAt);
     }
     // Nothing checkpointed them on chain yet: the market still counts them, ConsentToken does not.
-    expect(later.totals).toMatchObject({ enrolled: 3, revoked: 1, expired: 2, active: 0, activeOnChain: 0, marketActiveCount: 2, checkpointedLeft: 1 });
+    expect(later.totals).toMatchObject({ enrolled: 3, revoked: 1, expired: 2, active: 0, activeOnChain: 0, marketActiveCount: 2, checkpointedLeft: 1, escrowed: (2n * PRICE).toString() });
     expect(await verifyAuditBundle(auditBundle(later), { client })).toMatchObject({ ok: true, problems: [] });
     // The earlier snapshot still verifies: its reads are pinned to its block.
     expect((await verifyAuditBundle(bundle, { client })).ok).toBe(true);
