@@ -48,6 +48,7 @@ describe('publicConfig', () => {
         ConsentToken: null,
         Forwarder: null,
         StudyMarket: null,
+        TestToken: null,
       },
       startBlock: 1,
       problem: null,
@@ -60,20 +61,22 @@ describe('publicConfig', () => {
     expect(JSON.stringify(pc)).not.toContain(ANVIL_ACCOUNTS[1]!.privateKey.slice(2));
   });
 
-  it('gives the browser the ConsentToken and the Forwarder when the deployment has them', () => {
+  it('gives the browser the ConsentToken, the Forwarder and the TestToken when the deployment has them', () => {
     const token = '0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0';
     const forwarder = '0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9';
+    const tusd = '0xDc64a140Aa3E981100a9becA4E685f962f0cF6C9';
     writeDeployment(
       {
         chainId: 31337,
         startBlock: 1,
-        contracts: { PatientRegistry: { address: REGISTRY, startBlock: 1 }, ConsentToken: { address: token, startBlock: 1 }, Forwarder: { address: forwarder, startBlock: 1 } },
+        contracts: { PatientRegistry: { address: REGISTRY, startBlock: 1 }, ConsentToken: { address: token, startBlock: 1 }, Forwarder: { address: forwarder, startBlock: 1 }, TestToken: { address: tusd, startBlock: 1 } },
       },
       dir,
     );
     const pc = publicConfig({ DEPLOYMENTS_DIR: dir, RPC_URL: 'http://127.0.0.1:9' });
     expect(pc.contracts?.ConsentToken).toBe(token);
     expect(pc.contracts?.Forwarder).toBe(forwarder);
+    expect(pc.contracts?.TestToken).toBe(tusd);
   });
 
   it('offers no development accounts on any other chain', () => {

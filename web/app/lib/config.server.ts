@@ -103,6 +103,7 @@ export function publicConfig(env: Record<string, string | undefined> = process.e
       ConsentToken: c.ConsentToken?.address ?? null,
       Forwarder: c.Forwarder?.address ?? null,
       StudyMarket: c.StudyMarket?.address ?? null,
+      TestToken: c.TestToken?.address ?? null,
     };
     startBlock = deployment.startBlock;
   } catch (err) {

@@ -30,6 +30,8 @@ export interface PublicConfig {
     Forwarder: Address | null;
     /** Escrow and payouts of study purchases (a participant's earnings and claims). */
     StudyMarket: Address | null;
+    /** The local chain's test stablecoin (tUSD): studies are priced in it, and anyone may mint some (faucet). */
+    TestToken: Address | null;
   } | null;
   /** The block the deployment started at: event reads (the issuers tree) begin there. */
   startBlock: number;
