@@ -78,6 +78,11 @@ const COMMANDS: Record<string, Command> = {
     usage: 'consentry audit export <studyId> --out <dir> [--block <N>] | audit verify <bundle.json> [--offline]',
     load: () => import('./audit.ts').then((m) => m.runAudit),
   },
+  receipts: {
+    summary: 'FHIR R4 receipts: an enrollment or your clinical grants as Consent, the releases of your records as AuditEvent',
+    usage: `consentry receipts enrollment <studyId> --participant <address> [--out <file>] | receipts grants|releases [--patient <address> | ${KEY_USAGE}] [--ndjson] [--out <file>]   (releases: gateways from GATEWAY_URLS)`,
+    load: () => import('./receipts.ts').then((m) => m.runReceipts),
+  },
 };
 
 function help(): string {
