@@ -111,7 +111,7 @@ export async function seedDemoParticipants(stack: Stack, log: (l: string) => voi
     enrolled++;
     log(`demo: synthetic participant ${account.address} (${seed}) enrolled in study #${studyId} through the relayer (tx ${sent.hash})`);
   }
-  log(`demo: study #${studyId} has ${enrolled} synthetic participants enrolled by the demo; a researcher can buy: npm run consentry -- buy ${studyId} --dev-account 10 --faucet --yes --out <dir>`);
+  log(`demo: study #${studyId} has ${enrolled} synthetic participants enrolled by the demo; a researcher can buy: npm run consentry -- buy ${studyId} --dev-account 3 --faucet --yes --out <dir>`);
   return enrolled;
 }
 
