@@ -8,11 +8,9 @@
 // recomputed. A third purchase left pending is escrowed in the totals. After the consents expire, a
 // later audit derives the expiries by block time.
 import { x25519 } from '@noble/curves/ed25519.js';
-import { encodeFunctionData, keccak256, toHex, type PublicClient } from 'viem';
+import { keccak256, toHex, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consentTokenAbi } from '@consentry/sdk/abi/generated';
-import { relay, signForwardRequest } from '@consentry/sdk/research/forwarder';
 import { auditBundle, auditCsv, auditDigest, studyAuditTrail, verifyAuditBundle, type AuditBundle, type AuditTrail } from '@consentry/sdk/research/audit';
 import { claimRelayed, faucet, purchase, refund } from '@consentry/sdk/research/market';
 import { requestPurchaseRelease } from '@consentry/sdk/research/purchase-release';
@@ -53,14 +51,7 @@ beforeAll(async () => {
   const buyerKey = x25519.getPublicKey(keccak256(toHex('audit researcher x25519'), 'bytes'));
   await requestPurchaseRelease({ ctx, gateways: f.access.refs, purchaseId: first.purchaseId, buyerKey, threshold: 2 });
 
-  const revoker = patients[2]!.study;
-  const request = await signForwardRequest(revoker, { client: f.client, address: f.contracts.Forwarder }, {
-    to: f.contracts.ConsentToken,
-    data: encodeFunctionData({ abi: consentTokenAbi, functionName: 'revoke', args: [study] }),
-    gas: 300_000n,
-    deadline: (await f.chainTime()) + 600,
-  });
-  expect((await relay(f.relayer.url, request)).status).toBe('success');
+  await f.revoke(patients[2]!, study);
 
   const second = await purchase(ctx, study);
   await f.advance(DAY + 1);

@@ -9,12 +9,11 @@
 // a purchase nobody confirms is refunded after the deadline. No transaction or log of the whole run
 // mentions a patient's main address. Four proofs (~1.5 s each).
 import { x25519 } from '@noble/curves/ed25519.js';
-import { encodeFunctionData, keccak256, toHex, type Address, type Hex } from 'viem';
+import { keccak256, toHex, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consentTokenAbi, testTokenAbi } from '@consentry/sdk/abi/generated';
+import { testTokenAbi } from '@consentry/sdk/abi/generated';
 import { ActionRefusedError } from '@consentry/sdk/access/actions';
-import { relay, signForwardRequest } from '@consentry/sdk/research/forwarder';
 import { claimable, claimRelayed, faucet, purchase, readPurchase, refund } from '@consentry/sdk/research/market';
 import { gatewayCiphertexts, openPurchasedExtracts, requestPurchaseRelease } from '@consentry/sdk/research/purchase-release';
 import { DAY, startMarketFixture, type MarketFixture, type Participant } from './testing/market-fixture.ts';
@@ -74,14 +73,7 @@ describe('scripted run of the research marketplace (issue 7, done when)', () => 
     for (const o of opened1) expect(o.resources.some((r) => r.resourceType === 'Patient')).toBe(true);
 
     // Patient 3 revokes (gaslessly); a second purchase pays and releases only the 3 others, with gateway 0 down.
-    const revoker = patients[3]!.study;
-    const revokeReq = await signForwardRequest(revoker, { client: f.client, address: f.contracts.Forwarder }, {
-      to: f.contracts.ConsentToken,
-      data: encodeFunctionData({ abi: consentTokenAbi, functionName: 'revoke', args: [study] }),
-      gas: 300_000n,
-      deadline: (await f.chainTime()) + 600,
-    });
-    expect((await relay(f.relayer.url, revokeReq)).status).toBe('success');
+    await f.revoke(patients[3]!, study);
     const second = await purchase(ctx, study);
     expect(second.amount).toBe(3n * PRICE);
     await f.access.stopGateway(0);

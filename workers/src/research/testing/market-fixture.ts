@@ -5,7 +5,7 @@
 // committee and uploaded (the same checks as POST /api/extracts), then a relayed enroll.
 import { encodeFunctionData, keccak256, toHex, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { organizationRegistryAbi, studyRegistryAbi } from '@consentry/sdk/abi/generated';
+import { consentTokenAbi, organizationRegistryAbi, studyRegistryAbi } from '@consentry/sdk/abi/generated';
 import { readCommittee } from '@consentry/sdk/access/release';
 import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
 import { CATEGORIES, categoryMask } from '@consentry/sdk/records/categories';
@@ -64,6 +64,8 @@ export interface MarketFixture {
    * With `upload: false` the extract's hash is registered but nothing is uploaded (a broken client).
    */
   enroll(p: Participant, studyId: bigint, opts?: { upload?: boolean }): Promise<SealedExtract>;
+  /** The participant revokes its consent to the study, gaslessly (signed by its study address, sent by the relayer). */
+  revoke(p: Participant, studyId: bigint): Promise<Hex>;
   advance(seconds: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -151,6 +153,18 @@ export async function startMarketFixture(): Promise<MarketFixture> {
     return sealed;
   };
 
+  const revoke = async (p: Participant, studyId: bigint) => {
+    const request = await signForwardRequest(p.study, { client, address: contracts.Forwarder }, {
+      to: contracts.ConsentToken,
+      data: encodeFunctionData({ abi: consentTokenAbi, functionName: 'revoke', args: [studyId] }),
+      gas: 300_000n,
+      deadline: (await chainTime()) + 600,
+    });
+    const sent = await relay(relayer.url, request);
+    if (sent.status !== 'success') throw new Error(`relayed revocation of ${p.study.address} failed: ${JSON.stringify(sent)}`);
+    return sent.hash;
+  };
+
   const advance = async (seconds: number) => {
     await client.request({ method: 'evm_increaseTime' as never, params: [seconds] as never });
     await client.request({ method: 'evm_mine' as never, params: [] as never });
@@ -168,6 +182,7 @@ export async function startMarketFixture(): Promise<MarketFixture> {
     approvedStudy,
     participant,
     enroll,
+    revoke,
     advance,
     async close() {
       await relayer.close().catch(() => undefined);
