@@ -133,20 +133,6 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const wallet = walletClientFor(opts.rpcUrl, chainId, opts.memberPrivateKey);
   const openShare = createShareOpener(opts.memberSecretKey);
   const now = opts.now ?? (() => Date.now());
-  const { StudyMarket, StudyRegistry, ConsentToken } = opts.deployment.contracts;
-  const purchases =
-    StudyMarket && StudyRegistry && ConsentToken
-      ? createPurchaseReleaser({
-          memberPrivateKey: opts.memberPrivateKey,
-          memberSecretKey: opts.memberSecretKey,
-          client,
-          chainId,
-          contracts: { StudyMarket: StudyMarket.address, StudyRegistry: StudyRegistry.address, ConsentToken: ConsentToken.address },
-          fromBlock: BigInt(Math.min(StudyMarket.startBlock, StudyRegistry.startBlock, ConsentToken.startBlock)),
-          vault: opts.vault,
-          blobs: opts.blobs,
-        })
-      : undefined;
 
   mkdirSync(dirname(opts.logFile), { recursive: true });
   const sqlite = new Database(opts.logFile);
@@ -171,6 +157,22 @@ export function createGateway(opts: GatewayOptions): Gateway {
     b.tokens -= 1;
     return true;
   };
+
+  const { StudyMarket, StudyRegistry, ConsentToken } = opts.deployment.contracts;
+  const purchases =
+    StudyMarket && StudyRegistry && ConsentToken
+      ? createPurchaseReleaser({
+          memberPrivateKey: opts.memberPrivateKey,
+          memberSecretKey: opts.memberSecretKey,
+          client,
+          chainId,
+          contracts: { StudyMarket: StudyMarket.address, StudyRegistry: StudyRegistry.address, ConsentToken: ConsentToken.address },
+          fromBlock: BigInt(Math.min(StudyMarket.startBlock, StudyRegistry.startBlock, ConsentToken.startBlock)),
+          vault: opts.vault,
+          blobs: opts.blobs,
+          allow,
+        })
+      : undefined;
 
   // One sealer per requester key: the X25519 agreement is done once per SEALER_BATCH releases to the
   // same requester instead of for each (createKeySealer's batch: every sealed share still has its own

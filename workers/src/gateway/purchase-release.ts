@@ -43,6 +43,8 @@ export interface PurchaseReleaserOptions {
   fromBlock: bigint;
   vault: Vault;
   blobs: BlobStore;
+  /** The gateway's rate limit, asked per buyer once its signature is checked (false: 429). */
+  allow?: (who: string) => boolean;
 }
 
 export interface Reply<T> {
@@ -92,6 +94,7 @@ export function createPurchaseReleaser(opts: PurchaseReleaserOptions) {
       return refuse(401, 'BAD_SIGNATURE', 'The signature does not recover to any address');
     }
     if (signer !== getAddress(purchase.buyer)) return refuse(401, 'NOT_THE_BUYER', `The request is signed by ${signer}, not by the purchase's buyer ${purchase.buyer}`);
+    if (opts.allow && !opts.allow(`purchase:${signer.toLowerCase()}`)) return refuse(429, 'RATE_LIMITED', 'Too many release requests from this buyer; slow down');
     if (purchase.status === 'Refunded') return refuse(410, 'PURCHASE_REFUNDED', `Purchase #${purchaseId} was refunded: nothing is released`);
     if (purchase.status === 'Pending' && (await opts.client.getBlock()).timestamp > purchase.deadline) {
       return refuse(410, 'DEADLINE_PASSED', `Purchase #${purchaseId}'s confirmation deadline has passed; the buyer may take the refund`);
