@@ -89,6 +89,12 @@ function Header({ config }: { config: PublicConfig }) {
               <NavLink to="/eligibility">Studies</NavLink>
             </li>
             <li>
+              <NavLink to="/research">Research</NavLink>
+            </li>
+            <li>
+              <NavLink to="/irb">IRB</NavLink>
+            </li>
+            <li>
               <NavLink to="/simulator">Simulator</NavLink>
             </li>
             <li>
