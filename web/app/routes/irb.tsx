@@ -65,9 +65,21 @@ export default function IrbPage() {
   const config = useRouteLoaderData<typeof rootLoader>('root');
   const data = useLoaderData<typeof loader>();
   const { address, status } = useAccount();
+  // Kept here, not in each card: a decided study moves to another list and its card is remounted.
+  const [decisions, setDecisions] = useState<Record<string, TxState>>({});
   if (!config) return null;
   const queue = data.studies.filter((s) => s.status === 'Pending');
   const open = data.studies.filter((s) => s.status === 'Approved' || s.status === 'Paused');
+  const review = (s: StudyView) => (
+    <StudyReview
+      key={s.id}
+      study={s}
+      config={config}
+      address={status === 'connected' ? address : undefined}
+      tx={decisions[s.id] ?? IDLE}
+      setTx={(t) => setDecisions((d) => ({ ...d, [s.id]: t }))}
+    />
+  );
   return (
     <div className="page">
       <h1>IRB review</h1>
@@ -97,17 +109,13 @@ export default function IrbPage() {
       <section aria-labelledby="irb-queue" className="panel">
         <h2 id="irb-queue">Studies waiting for review ({queue.length})</h2>
         {queue.length === 0 ? <p data-testid="queue-empty">No study is waiting for review.</p> : null}
-        {queue.map((s) => (
-          <StudyReview key={s.id} study={s} config={config} address={status === 'connected' ? address : undefined} />
-        ))}
+        {queue.map(review)}
       </section>
       {open.length > 0 ? (
         <section aria-labelledby="irb-open" className="panel">
           <h2 id="irb-open">Approved studies ({open.length})</h2>
           <p className="muted">An accredited review board may suspend an approved or paused study, for good: it stops enrolment and sales.</p>
-          {open.map((s) => (
-            <StudyReview key={s.id} study={s} config={config} address={status === 'connected' ? address : undefined} />
-          ))}
+          {open.map(review)}
         </section>
       ) : null}
       <AuditSection studies={data.studies} config={config} />
@@ -146,7 +154,12 @@ function Standing({ config, address }: { config: PublicConfig; address: Address 
   );
 }
 
-function StudyReview({ study, config, address }: { study: StudyView; config: PublicConfig; address: Address | undefined }) {
+interface DecisionState {
+  tx: TxState;
+  setTx: (t: TxState) => void;
+}
+
+function StudyReview({ study, config, address, tx, setTx }: { study: StudyView; config: PublicConfig; address: Address | undefined } & DecisionState) {
   const wagmi = useConfig();
   const terms = useQuery({
     queryKey: ['irb-terms', study.id],
@@ -191,7 +204,7 @@ function StudyReview({ study, config, address }: { study: StudyView; config: Pub
       ) : null}
       {study.problem ? <p className="error">{study.problem}</p> : null}
       <Documents study={study} />
-      {terms.data && standing.data ? <DecisionForm study={study} status={terms.data.status} standing={standing.data} config={config} address={address!} /> : null}
+      {terms.data && standing.data ? <DecisionForm study={study} status={terms.data.status} standing={standing.data} config={config} address={address!} tx={tx} setTx={setTx} /> : null}
     </article>
   );
 }
@@ -250,15 +263,22 @@ function Documents({ study }: { study: StudyView }) {
   );
 }
 
-function DecisionForm({ study, status, standing, config, address }: { study: StudyView; status: StudyTerms['status']; standing: IrbStanding; config: PublicConfig; address: Address }) {
+function DecisionForm({
+  study,
+  status,
+  standing,
+  config,
+  address,
+  tx,
+  setTx,
+}: { study: StudyView; status: StudyTerms['status']; standing: IrbStanding; config: PublicConfig; address: Address } & DecisionState) {
   const wagmi = useConfig();
   const queryClient = useQueryClient();
   const revalidator = useRevalidator();
   const rationaleId = useId();
   const [rationale, setRationale] = useState('');
-  const [tx, setTx] = useState<TxState>(IDLE);
   const decisions = decisionsFor(status);
-  if (decisions.length === 0) return null;
+  if (decisions.length === 0) return tx.phase === 'idle' ? null : <TxMessage state={tx} testId="decision-status" />;
   if (!standing.canDecide) {
     return (
       <p className="muted" data-testid="cannot-decide">
@@ -343,7 +363,7 @@ function AuditSection({ studies, config }: { studies: StudyView[]; config: Publi
           }}
         >
           <label htmlFor={selectId}>Study to audit</label>
-          <select id={selectId} value={studyId} onChange={(e) => setStudyId(e.target.value)}>
+          <select id={selectId} value={studyId} onChange={(e) => setStudyId(e.target.value)} style={{ width: '100%', maxWidth: '36rem', minWidth: 0, font: 'inherit', padding: '0.4rem 0.5rem' }}>
             {studies.map((s) => (
               <option key={s.id} value={s.id}>
                 #{s.id} {s.metadata?.title ?? ''} ({s.status})
@@ -395,7 +415,7 @@ function AuditView({ audit, terms, title }: { audit: Audit; terms: StudyTerms; t
         {title ? `: ${title}` : ''}
       </h3>
       <p>
-        At block {trail.auditBlock} ({timeText(trail.auditTime)}), block hash <code className="wrap">{trail.auditBlockHash}</code>. Bundle SHA-256{' '}
+        At block {trail.auditBlock} ({timeText(trail.auditTime)}), block hash <code>{trail.auditBlockHash}</code>. Bundle SHA-256{' '}
         <code data-testid="audit-sha256">{bundle.sha256}</code>.
       </p>
       <p role="status" className={allOk ? 'notice' : 'error'} data-testid="audit-verdict">
