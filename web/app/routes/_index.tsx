@@ -13,18 +13,22 @@ export const meta: MetaFunction = () => [
 const ROLES = [
   {
     title: 'Patients',
+    to: '/records',
     text: 'Keep your records encrypted under a key only your wallet can derive. Share chosen categories with a clinician for a limited time, revoke at any moment, see who opened what, and get paid when a study you joined uses your de-identified data.',
   },
   {
     title: 'Clinicians',
+    to: '/clinician',
     text: 'Ask a patient for the records you need, read exactly what was granted while the grant lasts, and add new records. Accredited emergency staff have a logged break-glass path.',
   },
   {
     title: 'Researchers',
+    to: '/research',
     text: 'Publish a study with eligibility criteria and a price per participant, and buy access to a cohort. Every participant proves eligibility with a zero-knowledge proof, so you learn that they qualify, not who they are.',
   },
   {
     title: 'IRB reviewers',
+    to: '/irb',
     text: 'Approve studies before they can enroll anyone, and audit the full consent trail of a study: who consented, when, and what was released.',
   },
 ] as const;
@@ -51,7 +55,9 @@ export default function Index() {
         <ul className="cards">
           {ROLES.map((r) => (
             <li key={r.title} className="card">
-              <h3>{r.title}</h3>
+              <h3>
+                <Link to={r.to}>{r.title}</Link>
+              </h3>
               <p>{r.text}</p>
             </li>
           ))}
@@ -68,9 +74,6 @@ export default function Index() {
           <li>Send one transaction that registers the public half of that key. Nothing else about you goes on chain.</li>
           <li>Your status appears as soon as the index has seen the transaction.</li>
         </ol>
-        <p className="hint">
-          Available today: patient sign-up. Record sharing, studies and review arrive in the next releases.
-        </p>
       </section>
     </div>
   );
