@@ -249,7 +249,7 @@ export function eventAmount(e: AuditEvent): string | null {
 }
 
 /** A file for the browser to save. */
-export function download(name: string, data: BlobPart, type: string): void {
+export function download(name: string, data: string | Uint8Array<ArrayBuffer>, type: string): void {
   const url = URL.createObjectURL(new Blob([data], { type }));
   const a = document.createElement('a');
   a.href = url;
