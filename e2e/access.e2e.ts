@@ -4,16 +4,20 @@
  * an approval that would be empty is refused in words before any transaction; a break-glass window
  * opened from Node is shown and closed; the policy (Never share, Never allow) is saved and read back
  * from chain, and then refuses an insurer's request; the webhook is saved (secret shown once),
- * refused in words for a bad URL, and cleared; nothing spills sideways at 390 px.
+ * refused in words for a bad URL, and cleared; nothing spills sideways at 390 px. Then receipts: a
+ * grant downloads as a FHIR Consent and a clinic's logged read as an AuditEvent proven against its root.
  * Organisations act from Node with the sdk's actions (registered, accredited by anvil account 0).
  */
-import { rmSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
-import type { PublicClient } from 'viem';
+import { readFileSync, rmSync } from 'node:fs';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { bytesToHex, type Hex, type PublicClient } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { patientRegistryAbi } from '@consentry/sdk/abi/generated';
 import {
   accreditOrganization,
+  approveRequest,
   breakGlass,
   readAccess,
   registerOrganization,
@@ -21,9 +25,16 @@ import {
   type ActionContext,
   type OrganizationKind,
 } from '@consentry/sdk/access/actions';
+import { fetchDataKey, probeGateways, readCommittee } from '@consentry/sdk/access/release';
+import { blobStoreFromEnv } from '@consentry/sdk/blobs/from-env';
 import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
 import { deriveEncryptionKeyPair, keyDerivationTypedData } from '@consentry/sdk/keys';
+import { verifyReleaseAuditEvent, type AuditEventResource, type ConsentResource } from '@consentry/sdk/receipts/index';
+import { validateFhirResource } from '@consentry/sdk/records/fhir';
+import type { FhirResource } from '@consentry/sdk/records/fhir-types';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
+import { RecordsService } from '../workers/src/records/service.ts';
+import { Vault, vaultOptionsFor } from '../workers/src/records/vault.ts';
 import type { Stack } from '../scripts/stack.ts';
 import { connectDevAccount, gotoHydrated, launchChromium, PHONE, withPage } from './support/browser.ts';
 import { E2E_CHAIN_ID as CHAIN_ID, startE2eStack } from './support/stack.ts';
@@ -33,6 +44,14 @@ const CLINIC = 7;
 const MEDIC = 8;
 const INSURER = 9;
 const DAY = 86_400;
+const LAB = {
+  resourceType: 'Observation',
+  id: 'hba1c-receipt-e2e',
+  status: 'final',
+  category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }],
+  code: { text: 'HbA1c' },
+  valueQuantity: { value: 6.1, unit: '%' },
+} as FhirResource;
 
 let stack: Stack;
 let browser: Browser;
@@ -43,7 +62,7 @@ const ctxOf = (i: number): ActionContext => ({ wallet: walletClientFor(stack.rpc
 const patient = ANVIL_ACCOUNTS[PATIENT]!.address;
 
 beforeAll(async () => {
-  ({ stack, workDir } = await startE2eStack());
+  ({ stack, workDir } = await startE2eStack({ GATEWAY_LOG_INTERVAL_MS: '1000' }));
   browser = await launchChromium();
   client = publicClientFor(stack.rpcUrl, CHAIN_ID) as PublicClient;
   const c = stack.deployment.contracts;
@@ -146,4 +165,67 @@ describe('the Access page in Chromium', () => {
       },
     );
   }, 300_000);
+
+  it('gives a grant as a FHIR Consent and a logged release as an AuditEvent that proves against its posted root', async () => {
+    // From Node: a lab record of the patient shared with the committee, a grant of labs to the clinic, one read by the clinic.
+    const c = stack.deployment.contracts;
+    const wallet = walletClientFor(stack.rpcUrl, CHAIN_ID, ANVIL_ACCOUNTS[PATIENT]!.privateKey);
+    const keys = deriveEncryptionKeyPair(await wallet.signTypedData(keyDerivationTypedData(CHAIN_ID)));
+    const committee = await readCommittee(client, c.ReleaseCommittee!.address);
+    const vault = await Vault.open(vaultOptionsFor(stack.config, stack.env));
+    let recordId: Hex;
+    try {
+      const records = new RecordsService({ vault, blobs: await blobStoreFromEnv({ ...stack.env, DATA_DIR: stack.config.DATA_DIR }), patient, keys });
+      await records.importResources([LAB]);
+      await records.shareWithCommittee(committee);
+      recordId = (await records.list()).find((r) => r.category === 'labs')!.recordId as Hex;
+    } finally {
+      await vault.close();
+    }
+    const { requestId } = await requestAccess(ctxOf(CLINIC), { patient, categories: ['labs'], purpose: 'TREAT', durationSeconds: 7 * DAY });
+    await approveRequest(ctxOf(PATIENT), { requestId, categories: ['labs'], durationSeconds: 7 * DAY });
+    const clinicSecret = x25519.utils.randomPrivateKey();
+    const clinic = privateKeyToAccount(ANVIL_ACCOUNTS[CLINIC]!.privateKey);
+    await fetchDataKey({
+      gateways: (await probeGateways(stack.env.GATEWAY_URLS!.split(','))).refs,
+      committee,
+      chainId: CHAIN_ID,
+      verifyingContract: c.AccessGrants!.address,
+      requester: clinic.address,
+      requesterKeys: { secretKey: clinicSecret, publicKeyHex: bytesToHex(x25519.getPublicKey(clinicSecret)) },
+      sign: (typed) => clinic.signTypedData(typed),
+      patient,
+      recordId,
+      version: 1,
+    });
+
+    await withPage(browser, workDir, 'access-receipts', async (page) => {
+      await gotoHydrated(page, `${stack.webUrl}/access`);
+      await connectDevAccount(page, PATIENT);
+      const grant = page.locator(`[data-testid="grant"][data-grantee="${clinic.address}" i]`);
+      await grant.waitFor({ timeout: 30_000 });
+      const consent = (await downloadReceipt(page, grant.getByTestId('grant-receipt'))) as ConsentResource;
+      expect(validateFhirResource(consent)).toEqual([]);
+      expect(consent).toMatchObject({ resourceType: 'Consent', status: 'active', scope: { coding: [{ code: 'patient-privacy' }] } });
+      expect(consent.patient.identifier.value).toBe(patient.toLowerCase());
+      expect(consent.provision.actor![0]!.reference.identifier.value).toBe(clinic.address.toLowerCase());
+      expect(consent.provision.class.map((x) => x.code)).toEqual(['labs']);
+      expect(consent.identifier[0]!.value).toBe(`eip155:${CHAIN_ID}:${requestId}`);
+
+      // The read appears proven once the gateways post their roots (every second here); each gateway's entry is a receipt.
+      const read = page.getByTestId('access-log').locator(`[data-testid="access-read"][data-status="proven"][data-record-id="${recordId}" i]`);
+      await read.waitFor({ timeout: 90_000 });
+      const event = (await downloadReceipt(page, read.getByTestId('release-receipt').first())) as AuditEventResource;
+      expect(validateFhirResource(event)).toEqual([]);
+      expect(event).toMatchObject({ resourceType: 'AuditEvent', action: 'R', outcome: '0' });
+      expect(event.agent.find((a) => a.requestor)!.who.identifier.value).toBe(clinic.address.toLowerCase());
+      expect(verifyReleaseAuditEvent(event)).toBe(true);
+    });
+  }, 300_000);
 });
+
+/** Clicks a receipt button and parses the file the browser saves. */
+async function downloadReceipt(page: Page, button: Locator): Promise<unknown> {
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), button.click()]);
+  return JSON.parse(readFileSync((await download.path())!, 'utf8')) as unknown;
+}

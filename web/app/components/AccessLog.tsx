@@ -8,6 +8,8 @@ import { deriveEncryptionKeyPair, keyDerivationTypedData } from '@consentry/sdk/
 import { absoluteTime, categoryLabel, formatDuration, purposeLabel, relativeTime, shortAddress } from '../lib/access.ts';
 import { fetchCheckedAccessLog, summariesOf } from '../lib/access.client.ts';
 import { describeError } from '../lib/errors.ts';
+import { GRAPHQL_PATH } from '../lib/access.client.ts';
+import { ReceiptButton, receiptFileName, releaseReceipt } from '../lib/receipts.client.ts';
 import { keyFor, rememberKey, subscribeKeys } from '../lib/keyring.ts';
 import type { PublicConfig } from '../lib/public-config.ts';
 import { ensureSession } from '../lib/records.client.ts';
@@ -57,7 +59,13 @@ export function AccessLog({ config, patient, now }: { config: PublicConfig; pati
       {data && data.reads.length > 0 ? (
         <ul className="access-list">
           {data.reads.map((r) => (
-            <ReadCard key={`${r.requester}:${r.recordId}:${r.version}:${r.at}`} read={r} now={now} summary={summaries.data?.get(`${r.recordId.toLowerCase()}:${r.version}`)} />
+            <ReadCard
+              key={`${r.requester}:${r.recordId}:${r.version}:${r.at}`}
+              config={config}
+              read={r}
+              now={now}
+              summary={summaries.data?.get(`${r.recordId.toLowerCase()}:${r.version}`)}
+            />
           ))}
         </ul>
       ) : null}
@@ -105,7 +113,7 @@ const STATUS_WORDS: Record<Read['status'], string> = {
   altered: 'altered',
 };
 
-function ReadCard({ read, now, summary }: { read: Read; now: number; summary: string | undefined }) {
+function ReadCard({ config, read, now, summary }: { config: PublicConfig; read: Read; now: number; summary: string | undefined }) {
   const at = Math.floor(read.at / 1000);
   const roots = [...new Set(read.entries.flatMap((e) => (e.batchRoot ? [e.batchRoot] : [])))];
   return (
@@ -160,6 +168,19 @@ function ReadCard({ read, now, summary }: { read: Read; now: number; summary: st
               posted on chain
             </>
           )}
+        </dd>
+        <dt>Receipts</dt>
+        <dd className="receipt-list">
+          {read.entries.map((e) => (
+            <ReceiptButton
+              key={e.id}
+              label={`Audit event (FHIR) from ${shortAddress(e.member)}`}
+              testId="release-receipt"
+              fileName={receiptFileName('release', e.entryId)}
+              build={() => releaseReceipt(GRAPHQL_PATH, config.chainId, e.id)}
+              describe={(err) => describeError(err, { rpcUrl: config.rpcUrl, stage: 'reading' })}
+            />
+          ))}
         </dd>
       </dl>
     </li>

@@ -13,6 +13,7 @@ import { graphqlRequest } from '@consentry/sdk/graphql';
 import { enrollmentConsent, grantConsent, releaseAuditEvent, type AuditEventResource, type ConsentResource } from '@consentry/sdk/receipts/index';
 import { readConsent, readStudy, type ZkContracts } from '@consentry/sdk/zk/chain';
 import type { AccessEventRow, GrantRow } from './access.ts';
+import { download } from './irb.client.ts';
 
 export type Receipt = ConsentResource | AuditEventResource;
 
@@ -124,14 +125,7 @@ export function receiptFileName(kind: 'enrollment' | 'grant' | 'release', id: st
 
 /** Saves a receipt as a JSON file through the browser's download. */
 export function downloadReceipt(resource: Receipt, fileName: string): void {
-  const url = URL.createObjectURL(new Blob([`${JSON.stringify(resource, null, 2)}\n`], { type: 'application/fhir+json' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = fileName;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
+  download(fileName, `${JSON.stringify(resource, null, 2)}\n`, 'application/fhir+json');
 }
 
 export type ReceiptState = { phase: 'idle' } | { phase: 'building' } | { phase: 'saved'; fileName: string } | { phase: 'failed'; problem: string };

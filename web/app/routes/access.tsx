@@ -35,6 +35,7 @@ import {
   type PatientAction,
 } from '../lib/access.client.ts';
 import { describeError } from '../lib/errors.ts';
+import { grantReceipt, ReceiptButton, receiptFileName } from '../lib/receipts.client.ts';
 import type { PublicConfig } from '../lib/public-config.ts';
 import type { loader as rootLoader } from '../root.tsx';
 
@@ -335,7 +336,7 @@ function ActiveAccess({ config, patient, overview }: { config: PublicConfig; pat
           <h3>Grants</h3>
           <ul className="access-list">
             {overview.activeGrants.map((g) => (
-              <GrantCard key={g.grantee} config={config} patient={patient} grant={g} now={overview.now} />
+              <GrantCard key={g.grantee} config={config} patient={patient} grant={g} now={overview.now} events={overview.events} />
             ))}
           </ul>
         </>
@@ -362,7 +363,7 @@ function useLiveAccess(config: PublicConfig, patient: Address, grantee: Address)
   });
 }
 
-function GrantCard({ config, patient, grant, now }: { config: PublicConfig; patient: Address; grant: GrantRow; now: number }) {
+function GrantCard({ config, patient, grant, now, events }: { config: PublicConfig; patient: Address; grant: GrantRow; now: number; events: readonly AccessEventRow[] }) {
   const tx = useTransaction(config);
   const live = useLiveAccess(config, patient, grant.grantee);
   const titleId = useId();
@@ -393,6 +394,13 @@ function GrantCard({ config, patient, grant, now }: { config: PublicConfig; pati
         <button type="button" className="button danger" disabled={tx.busy || tx.state.phase === 'confirmed'} onClick={() => void tx.send('Revoke', { kind: 'revoke', grantee: grant.grantee })}>
           Revoke
         </button>
+        <ReceiptButton
+          label="Consent receipt (FHIR)"
+          testId="grant-receipt"
+          fileName={receiptFileName('grant', grant.requestId)}
+          build={() => grantReceipt({ chainId: config.chainId, patient, grant, events, now })}
+          describe={(err) => describeError(err, { rpcUrl: config.rpcUrl, stage: 'reading' })}
+        />
       </div>
       <TxStatus state={tx.state} />
     </li>
