@@ -2,7 +2,7 @@ import type { MetaFunction } from '@remix-run/node';
 import { useRouteLoaderData } from '@remix-run/react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
-import { Bar, BarChart, CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { erc20Abi, type Address } from 'viem';
 import { useAccount, useConfig } from 'wagmi';
 import { CATEGORIES, categoryMask, type Category } from '@consentry/sdk/records/categories';
@@ -117,7 +117,7 @@ function Researcher({ config, contracts, address }: { config: PublicConfig; cont
   const ctx: Ctx = { config, contracts, address, token: token.data ?? null };
   return (
     <>
-      <p>
+      <p style={{ overflowWrap: 'anywhere' }}>
         Signed in as <code>{address}</code>
       </p>
       {!contracts.TestToken ? <p role="alert" className="error">This chain has no test token (tUSD), so studies cannot be priced here.</p> : null}
@@ -265,14 +265,14 @@ function CreateStudy({ ctx }: { ctx: Ctx }) {
           until they single out one person, and learn that person’s diagnoses. Participants check the criteria on their own devices and prove
           they meet them; you learn only how many enrolled.
         </p>
-        <fieldset className="category-boxes">
+        <fieldset className="category-boxes" style={{ minWidth: 0 }}>
           <legend>Age in whole years (at proof time)</legend>
           <label htmlFor={`${id}-age-min`}>From</label>
           <input id={`${id}-age-min`} inputMode="numeric" size={4} value={form.ageMin} onChange={(e) => setForm({ ...form, ageMin: e.target.value })} />
           <label htmlFor={`${id}-age-max`}>to</label>
           <input id={`${id}-age-max`} inputMode="numeric" size={4} value={form.ageMax} onChange={(e) => setForm({ ...form, ageMax: e.target.value })} />
         </fieldset>
-        <fieldset className="category-boxes">
+        <fieldset className="category-boxes" style={{ minWidth: 0 }}>
           <legend>Sex (none checked: any)</legend>
           {SEXES.map((s) => (
             <label key={s} className="check">
@@ -281,7 +281,7 @@ function CreateStudy({ ctx }: { ctx: Ctx }) {
             </label>
           ))}
         </fieldset>
-        <fieldset className="category-boxes">
+        <fieldset className="category-boxes" style={{ minWidth: 0 }}>
           <legend>Smoking status (none checked: any)</legend>
           {SMOKER_STATUSES.map((s) => (
             <label key={s} className="check">
@@ -290,10 +290,10 @@ function CreateStudy({ ctx }: { ctx: Ctx }) {
             </label>
           ))}
         </fieldset>
-        <fieldset className="category-boxes">
+        <fieldset className="category-boxes" style={{ minWidth: 0 }}>
           <legend>Latest measured values (empty: not asked; a bound requires the value measured)</legend>
           {MEASURE_NAMES.map((m) => (
-            <span key={m} className="check">
+            <span key={m} className="check" style={{ flexWrap: 'wrap' }}>
               <label htmlFor={`${id}-${m}-min`}>
                 {MEASURES[m].label} minimum ({MEASURES[m].unit})
               </label>
@@ -331,7 +331,7 @@ function CreateStudy({ ctx }: { ctx: Ctx }) {
         </div>
 
         <h3>Terms</h3>
-        <fieldset className="category-boxes">
+        <fieldset className="category-boxes" style={{ minWidth: 0 }}>
           <legend>Categories of records wanted</legend>
           {CATEGORIES.map((c) => (
             <label key={c} className="check" title={CATEGORY_DESCRIPTIONS[c]}>
@@ -728,17 +728,19 @@ function CohortChart({ studies }: { studies: MyStudy[] }) {
   const data = [...studies].reverse().map((s) => ({ name: `#${s.study.studyId}`, active: s.active, k: s.study.minCohort }));
   const summary = data.map((d) => `study ${d.name}: ${d.active} active (k = ${d.k})`).join('; ');
   return (
-    <figure aria-labelledby={`${id}-cap`}>
+    <figure aria-labelledby={`${id}-cap`} style={{ margin: '1rem 0', maxWidth: '36rem' }}>
       <figcaption id={`${id}-cap`}>Active participants per study</figcaption>
       <div role="img" aria-label={`Active participants per study: ${summary}`}>
         {mounted ? (
-          <BarChart width={Math.min(560, typeof window === 'undefined' ? 560 : window.innerWidth - 64)} height={220} data={data}>
-            <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="name" />
-            <YAxis allowDecimals={false} />
-            <Tooltip />
-            <Bar dataKey="active" name="Active participants" fill="#1f5fa8" />
-          </BarChart>
+          <ResponsiveContainer width="100%" height={220}>
+            <BarChart data={data}>
+              <CartesianGrid strokeDasharray="3 3" />
+              <XAxis dataKey="name" />
+              <YAxis allowDecimals={false} />
+              <Tooltip />
+              <Bar dataKey="active" name="Active participants" fill="#1f5fa8" />
+            </BarChart>
+          </ResponsiveContainer>
         ) : null}
       </div>
     </figure>
@@ -757,17 +759,19 @@ function SpendChart({ purchases, decimals, symbol }: { purchases: PurchaseOnChai
       return { when: when(p.createdAt), spent: total };
     });
   return (
-    <figure aria-labelledby={`${id}-cap`}>
+    <figure aria-labelledby={`${id}-cap`} style={{ margin: '1rem 0', maxWidth: '36rem' }}>
       <figcaption id={`${id}-cap`}>Cumulative spend ({symbol}), refunds left out</figcaption>
       <div role="img" aria-label={`Cumulative spend: ${data.map((d) => `${d.spent} ${symbol} by ${d.when} UTC`).join('; ') || 'nothing yet'}`}>
         {mounted && data.length > 0 ? (
-          <LineChart width={Math.min(560, typeof window === 'undefined' ? 560 : window.innerWidth - 64)} height={220} data={data}>
-            <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="when" />
-            <YAxis />
-            <Tooltip />
-            <Line type="stepAfter" dataKey="spent" name={`Spent (${symbol})`} stroke="#1f5fa8" />
-          </LineChart>
+          <ResponsiveContainer width="100%" height={220}>
+            <LineChart data={data}>
+              <CartesianGrid strokeDasharray="3 3" />
+              <XAxis dataKey="when" />
+              <YAxis />
+              <Tooltip />
+              <Line type="stepAfter" dataKey="spent" name={`Spent (${symbol})`} stroke="#1f5fa8" />
+            </LineChart>
+          </ResponsiveContainer>
         ) : null}
       </div>
     </figure>
