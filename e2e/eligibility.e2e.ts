@@ -10,15 +10,17 @@
  *   sealed ciphertext every committee gateway now serves (uploaded before enrolling);
  *   after a reload the study shows enrolled and enrolling again is refused in words, and the chain
  *   refuses the same proof again (already enrolled) and from another address (front-running);
- *   she revokes her consent (relayed too) and the chain says revoked;
+ *   she downloads her consent receipt (a FHIR Consent naming her study address, never her wallet);
+ *   after her claim, her earnings chart shows what she claimed and nothing left to claim;
+ *   she revokes her consent (relayed too) and the chain says revoked, and her receipt says inactive;
  *   the ineligible patient (account 7, no diabetes) is told which criterion fails and cannot prove.
  * Needs the proving files (`npm run circuits:setup`) and the built web app.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { decodeFunctionData, erc20Abi, type Hex, type PublicClient } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { x25519 } from '@noble/curves/ed25519.js';
@@ -32,6 +34,8 @@ import { probeGateways } from '@consentry/sdk/access/release';
 import { fundOnLocalChain } from '@consentry/sdk/access/simulator';
 import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
 import { deriveEncryptionKeyPair, keyDerivationTypedData } from '@consentry/sdk/keys';
+import type { ConsentResource } from '@consentry/sdk/receipts/index';
+import { validateFhirResource } from '@consentry/sdk/records/fhir';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
 import { enroll, isEnrolled, readConsent, type EnrollmentProof, type ZkContracts } from '@consentry/sdk/zk/chain';
 import { nodeArtifacts } from '@consentry/sdk/zk/artifacts.node';
@@ -115,6 +119,12 @@ async function secretOf(index: number): Promise<bigint> {
   const wallet = walletClientFor(stack.rpcUrl, E2E_CHAIN_ID, ANVIL_ACCOUNTS[index]!.privateKey);
   const keys = deriveEncryptionKeyPair(await wallet.signTypedData(keyDerivationTypedData(E2E_CHAIN_ID)));
   return identitySecretFromSeed(identitySeedFromEncryptionKey(keys.secretKey));
+}
+
+/** Clicks a receipt button and parses the file the browser saves. */
+async function downloadReceipt(page: Page, button: Locator): Promise<ConsentResource> {
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), button.click()]);
+  return JSON.parse(readFileSync((await download.path())!, 'utf8')) as ConsentResource;
 }
 
 /** The StudyRegistry.enroll arguments inside a relayed Forwarder.execute transaction. */
@@ -215,6 +225,17 @@ describe('eligibility in the browser', () => {
       }
     });
 
+    await step(page, 'the consent receipt names the study address only', async () => {
+      const consent = await downloadReceipt(page, card.getByTestId('enrollment-receipt'));
+      expect(validateFhirResource(consent)).toEqual([]);
+      expect(consent).toMatchObject({ resourceType: 'Consent', status: 'active', scope: { coding: [{ code: 'research' }] } });
+      expect(consent.patient.identifier).toEqual({ system: 'urn:consentry:study-participant', value: participant.toLowerCase() });
+      expect(JSON.stringify(consent.extension)).toContain(hash.toLowerCase());
+      expect(consent.sourceAttachment?.url).toMatch(/^urn:consentry:sha256:[0-9a-f]{64}$/);
+      // Pseudonymous: her wallet's address is nowhere in it, in any case.
+      expect(JSON.stringify(consent).toLowerCase()).not.toContain(ANVIL_ACCOUNTS[ELIGIBLE]!.address.slice(2).toLowerCase());
+    });
+
     await step(page, 'reload shows enrolled and refuses again', async () => {
       await page.reload();
       await page.waitForSelector('html[data-hydrated="true"]');
@@ -264,6 +285,12 @@ describe('eligibility in the browser', () => {
       expect(await client.readContract({ address: c.TestToken!.address, abi: erc20Abi, functionName: 'balanceOf', args: [payee] })).toBe(5_000_000n);
       expect(await client.getBalance({ address: participant })).toBe(0n);
       await expect.poll(() => card.getByTestId('claimable').getAttribute('data-amount'), { timeout: 30_000 }).toBe('0');
+      // Her earnings over time: the chart says what she claimed, and that nothing is left to claim.
+      const chart = card.getByTestId('earnings-chart');
+      await expect.poll(() => chart.getAttribute('data-claimed'), { timeout: 30_000 }).toBe('5000000');
+      expect(await chart.getAttribute('data-claimable')).toBe('0');
+      expect(await chart.locator('figcaption').textContent()).toBe('Your earnings in this study over time (tUSD): 5 earned so far, 5 of it claimed');
+      expect(await chart.locator('svg .recharts-line').count()).toBe(2);
     });
 
     await step(page, 'terms shown, consent expiry, and a gasless revocation', async () => {
@@ -278,6 +305,10 @@ describe('eligibility in the browser', () => {
       expect((await readConsent(client, contracts, participant, studyId)).revoked).toBe(true);
       await expect.poll(() => card.getByTestId('consent').getAttribute('data-state'), { timeout: 15_000 }).toBe('revoked');
       expect(await client.getBalance({ address: participant })).toBe(0n);
+      // Its receipt now says inactive and names the revocation.
+      const revoked = await downloadReceipt(page, card.getByTestId('enrollment-receipt'));
+      expect(revoked.status).toBe('inactive');
+      expect(JSON.stringify(revoked.extension)).toContain('"revocation"');
     });
   });
 

@@ -3,7 +3,9 @@ import { useLoaderData, useRevalidator, useRouteLoaderData } from '@remix-run/re
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useMemo, useState } from 'react';
 import { erc20Abi, formatUnits, type Address, type Hex, type PublicClient } from 'viem';
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useAccount } from 'wagmi';
+import { studyMarketAbi, studyRegistryAbi } from '@consentry/sdk/abi/generated';
 import { ActionRefusedError } from '@consentry/sdk/access/actions';
 import { publicClientFor } from '@consentry/sdk/clients';
 import { keyFingerprint, type EncryptionKeyPair } from '@consentry/sdk/keys';
@@ -24,6 +26,7 @@ import {
   isAlreadyEnrolledError,
 } from '../lib/eligibility.ts';
 import { describeError } from '../lib/errors.ts';
+import { enrollmentReceipt, ReceiptButton, receiptFileName } from '../lib/receipts.client.ts';
 import { readCurrentCommittee } from '../lib/records.client.ts';
 import type { PublicConfig } from '../lib/public-config.ts';
 import { StudyEarnings } from '../components/StudyEarnings.tsx';
@@ -515,6 +518,17 @@ function StudyCard(props: {
           ) : null}
         </div>
       ) : null}
+      {enrolled.data && contracts.ConsentToken ? (
+        <div className="button-row">
+          <ReceiptButton
+            label="Download consent receipt (FHIR)"
+            testId="enrollment-receipt"
+            fileName={receiptFileName('enrollment', `study-${study.id}`)}
+            build={() => enrollmentReceipt(client, { chainId: config.chainId, contracts, fromBlock: BigInt(config.startBlock), studyId, participant: account.address })}
+            describe={(err) => describeError(err, { rpcUrl: config.rpcUrl, stage: 'reading' })}
+          />
+        </div>
+      ) : null}
       {enrolled.data && config.contracts?.StudyMarket ? (
         <StudyEarnings
           studyId={studyId}
@@ -523,6 +537,15 @@ function StudyCard(props: {
           client={client}
           contracts={{ StudyMarket: config.contracts.StudyMarket, StudyRegistry: contracts.StudyRegistry, Forwarder: config.contracts.Forwarder }}
           relayerUrl={relayerUrl}
+        />
+      ) : null}
+      {enrolled.data && config.contracts?.StudyMarket ? (
+        <EarningsChart
+          client={client}
+          contracts={{ StudyMarket: config.contracts.StudyMarket, StudyRegistry: contracts.StudyRegistry }}
+          studyId={studyId}
+          holder={account.address}
+          fromBlock={BigInt(config.startBlock)}
         />
       ) : null}
       {revoking.phase !== 'idle' ? (
@@ -589,6 +612,88 @@ function StudyCard(props: {
       ) : null}
       <EnrolStatus run={run} />
     </article>
+  );
+}
+
+interface EarningsPoint {
+  /** Unix seconds. */
+  at: number;
+  label: string;
+  claimed: number;
+  earned: number;
+}
+
+/**
+ * A participant's earnings in one study over time, from the chain: each claim (StudyMarket's
+ * Claimed events of the study address) and now. A claim takes everything claimable, so right after
+ * one the earnings to date equal the sum claimed; now they are that sum plus what is claimable.
+ */
+async function readEarningsHistory(
+  client: PublicClient,
+  contracts: { StudyMarket: Address; StudyRegistry: Address },
+  studyId: bigint,
+  holder: Address,
+  fromBlock: bigint,
+): Promise<{ points: EarningsPoint[]; unit: string; claimed: bigint; claimable: bigint }> {
+  const [claims, enrolments, claimable, study, latest] = await Promise.all([
+    client.getContractEvents({ address: contracts.StudyMarket, abi: studyMarketAbi, eventName: 'Claimed', fromBlock, args: { studyId, holder } }),
+    client.getContractEvents({ address: contracts.StudyRegistry, abi: studyRegistryAbi, eventName: 'Enrolled', fromBlock, args: { studyId, participant: holder } }),
+    client.readContract({ address: contracts.StudyMarket, abi: studyMarketAbi, functionName: 'claimable', args: [studyId, holder] }),
+    client.readContract({ address: contracts.StudyRegistry, abi: studyRegistryAbi, functionName: 'studyOf', args: [studyId] }),
+    client.getBlock({ blockTag: 'latest' }),
+  ]);
+  const free = study.paymentToken === '0x0000000000000000000000000000000000000000';
+  const [decimals, unit] = free
+    ? [0, 'units']
+    : await Promise.all([
+        client.readContract({ address: study.paymentToken, abi: erc20Abi, functionName: 'decimals' }),
+        client.readContract({ address: study.paymentToken, abi: erc20Abi, functionName: 'symbol' }).catch(() => 'tokens'),
+      ]);
+  const value = (amount: bigint) => Number(formatUnits(amount, decimals));
+  const timeOf = async (blockNumber: bigint) => Number((await client.getBlock({ blockNumber })).timestamp);
+  const point = (at: number, claimed: bigint, earned: bigint): EarningsPoint => ({ at, label: dateOf(at), claimed: value(claimed), earned: value(earned) });
+  const points: EarningsPoint[] = [];
+  if (enrolments[0]) points.push(point(await timeOf(enrolments[0].blockNumber), 0n, 0n));
+  let claimed = 0n;
+  for (const c of claims) {
+    claimed += c.args.amount!;
+    points.push(point(await timeOf(c.blockNumber), claimed, claimed));
+  }
+  points.push(point(Number(latest.timestamp), claimed, claimed + claimable));
+  return { points, unit, claimed, claimable };
+}
+
+/** The participant's earnings in a study over time, as a chart, with its numbers in words for screen readers. */
+function EarningsChart(props: { client: PublicClient; contracts: { StudyMarket: Address; StudyRegistry: Address }; studyId: bigint; holder: Address; fromBlock: bigint }) {
+  const { client, contracts, studyId, holder, fromBlock } = props;
+  const ids = useId();
+  const history = useQuery({
+    queryKey: ['earnings-history', studyId.toString(), holder],
+    queryFn: () => readEarningsHistory(client, contracts, studyId, holder, fromBlock),
+    refetchInterval: 5_000,
+  });
+  if (!history.data) return null;
+  const { points, unit, claimed, claimable } = history.data;
+  const last = points.at(-1)!;
+  return (
+    <figure className="earnings-chart" data-testid="earnings-chart" data-claimed={claimed.toString()} data-claimable={claimable.toString()}>
+      <figcaption id={`${ids}-caption`}>
+        Your earnings in this study over time ({unit}): {last.earned} earned so far, {last.claimed} of it claimed
+      </figcaption>
+      <div role="img" aria-labelledby={`${ids}-caption`} style={{ width: '100%', height: 200 }}>
+        <ResponsiveContainer width="100%" height="100%">
+          <LineChart data={points} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+            <CartesianGrid strokeDasharray="3 3" />
+            <XAxis dataKey="label" />
+            <YAxis />
+            <Tooltip />
+            <Legend />
+            <Line type="linear" dataKey="earned" name="Earned to date" stroke="#0b5c53" isAnimationActive={false} />
+            <Line type="stepAfter" dataKey="claimed" name="Claimed" stroke="#1f4e9c" isAnimationActive={false} />
+          </LineChart>
+        </ResponsiveContainer>
+      </div>
+    </figure>
   );
 }
 
