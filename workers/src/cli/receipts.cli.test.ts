@@ -1,7 +1,8 @@
 // `consentry receipts` as a participant and a patient run it (the real command in a child process)
-// against the market fixture's chain and gateways: an enrollment with a real proof, two clinical
-// grants (one revoked) and releases through the committee. Every resource printed is valid FHIR R4
-// (validateFhirResource), carries what the chain says, and each release re-checks against its root.
+// against the market fixture's chain and gateways: an enrollment with a real proof, three clinical
+// grants (one replaced, one revoked) and releases through the committee. Every resource printed is
+// valid FHIR R4 (validateFhirResource), carries what the chain says, and each release re-checks
+// against its root.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,7 +46,8 @@ beforeAll(async () => {
   const a = f.access;
   clinic = await a.organization(0);
   insurer = await a.organization(3);
-  await a.grant(clinic, ['labs', 'medications'], ['labs'], 30);
+  await a.grant(clinic, ['labs', 'medications'], ['medications'], 30);
+  await a.grant(clinic, ['labs', 'medications'], ['labs'], 30); // replaces the first on chain
   await a.grant(insurer, ['labs'], ['labs'], 7);
   await a.send(a.patient.privateKey, a.deployment.contracts.AccessGrants!.address, accessGrantsAbi, 'revoke', [insurer.address]);
   const labs = (await a.records.list()).filter((r) => r.category === 'labs');
@@ -88,14 +90,18 @@ describe('consentry receipts', () => {
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(consent);
   });
 
-  it("prints each of the patient's grants as a privacy Consent, the revoked one inactive", async () => {
+  it("prints each of the patient's grants as a privacy Consent, the replaced and the revoked ones inactive", async () => {
     const r = await consentry('receipts', 'grants', '--patient', f.access.patient.address);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toContain(`2 grant(s) of ${f.access.patient.address}`);
+    expect(r.stderr).toContain(`3 grant(s) of ${f.access.patient.address}`);
     const bundle = JSON.parse(r.stdout) as { resourceType: string; type: string; entry: Array<{ resource: ConsentResource }> };
     expect(bundle).toMatchObject({ resourceType: 'Bundle', type: 'collection' });
     valid(bundle);
-    const byGrantee = new Map(bundle.entry.map((e) => [e.resource.provision.actor![0]!.reference.identifier.value, e.resource]));
+    // The first grant to the clinic was replaced by the second: inactive, with no revocation named.
+    const replaced = bundle.entry[0]!.resource;
+    expect(replaced).toMatchObject({ status: 'inactive', provision: { class: [{ code: 'medications' }] } });
+    expect(JSON.stringify(replaced.extension)).not.toContain('revocation');
+    const byGrantee = new Map(bundle.entry.slice(1).map((e) => [e.resource.provision.actor![0]!.reference.identifier.value, e.resource]));
     for (const c of byGrantee.values()) valid(c);
     const toClinic = byGrantee.get(clinic.address.toLowerCase())!;
     expect(toClinic).toMatchObject({ status: 'active', scope: { coding: [{ code: 'patient-privacy' }] } });

@@ -141,8 +141,15 @@ async function runGrants(args: string[]): Promise<void> {
   ]);
   const times = new Map<bigint, number>();
   for (const n of new Set([...approved, ...revoked].map((l) => l.blockNumber))) times.set(n, Number((await client.getBlock({ blockNumber: n })).timestamp));
-  const consents = approved.map((l) => {
+  const consents = approved.map((l, i) => {
     const revocation = revoked.find((r) => r.args.requestId === l.args.requestId);
+    // A later approval for the same grantee replaces this grant on chain (one grant per grantee).
+    const replacement = approved.slice(i + 1).find((r) => same(r.args.grantee!, l.args.grantee!));
+    const ended = revocation
+      ? { at: times.get(revocation.blockNumber)!, transactionHash: revocation.transactionHash }
+      : replacement
+        ? { at: times.get(replacement.blockNumber)! }
+        : null;
     return grantConsent(
       {
         chainId: config.CHAIN_ID,
@@ -154,7 +161,7 @@ async function runGrants(args: string[]): Promise<void> {
         grantedAt: times.get(l.blockNumber)!,
         expiresAt: l.args.expiresAt!,
         transactionHash: l.transactionHash,
-        revoked: revocation ? { at: times.get(revocation.blockNumber)!, transactionHash: revocation.transactionHash } : null,
+        revoked: ended,
       },
       { asOf: latest.timestamp },
     );
