@@ -204,15 +204,19 @@ describe('the researcher in the browser', () => {
       // The cohort chart is drawn (recharts' SVG) with its summary in words for screen readers.
       expect(await page.getByRole('img', { name: /^Active participants per study: .*study #\d+: 3 active \(k = 3\)/ }).locator('svg').count()).toBeGreaterThan(0);
     });
-    await step(page, 'buy', async () => {
+    /** Gets the quote's amount in test tUSD, then buys; the outcome in the page's words. */
+    const buyWithTestTokens = async () => {
+      const result = row.getByTestId(`buy-result-${studyId}`);
       await row.getByRole('button', { name: 'Get test tUSD' }).click();
-      const buyResult = row.getByTestId(`buy-result-${studyId}`);
-      await expect.poll(() => buyResult.getAttribute('data-phase'), { timeout: 30_000 }).toBe('done');
+      await expect.poll(() => result.getAttribute('data-phase'), { timeout: 30_000 }).toBe('done');
       await expect.poll(() => row.getByTestId('quote').textContent(), { timeout: 15_000 }).toContain('You hold 15 tUSD');
       await row.getByRole('button', { name: 'Buy the cohort’s data' }).click();
-      await expect.poll(() => buyResult.getAttribute('data-phase'), { timeout: 60_000 }).not.toBe('busy');
-      const text = await buyResult.textContent();
-      expect(await buyResult.getAttribute('data-phase'), text ?? '').toBe('done');
+      await expect.poll(async () => (await result.textContent()) ?? '', { timeout: 60_000 }).not.toMatch(/minted|^Pending/);
+      return { phase: await result.getAttribute('data-phase'), text: (await result.textContent()) ?? '' };
+    };
+    await step(page, 'buy', async () => {
+      const { phase, text } = await buyWithTestTokens();
+      expect(phase, text).toBe('done');
       expect(text).toMatch(/^Confirmed: purchase #\d+ paid, 15 tUSD for 3 participants/);
     });
     const purchase = page.locator('[data-testid="purchase-row"]').first();
@@ -272,12 +276,9 @@ describe('the researcher in the browser', () => {
 
     // A second purchase nobody releases: after the confirmation window the page offers the refund.
     await step(page, 'refund', async () => {
-      await row.getByRole('button', { name: 'Get test tUSD' }).click();
-      const buyResult = row.getByTestId(`buy-result-${studyId}`);
-      await expect.poll(() => buyResult.getAttribute('data-phase'), { timeout: 30_000 }).toBe('done');
-      await expect.poll(() => row.getByTestId('quote').textContent(), { timeout: 15_000 }).toContain('You hold 15 tUSD');
-      await row.getByRole('button', { name: 'Buy the cohort’s data' }).click();
-      await expect.poll(async () => (await buyResult.textContent()) ?? '', { timeout: 60_000 }).toContain(`Confirmed: purchase #${purchaseId + 1n} paid, 15 tUSD`);
+      const { phase, text } = await buyWithTestTokens();
+      expect(phase, text).toBe('done');
+      expect(text).toContain(`Confirmed: purchase #${purchaseId + 1n} paid, 15 tUSD`);
       const second = page.locator(`[data-testid="purchase-row"][data-purchase-id="${purchaseId + 1n}"]`);
       await expect.poll(() => second.getAttribute('data-status'), { timeout: 15_000 }).toBe('Pending');
       expect(await second.getByRole('button', { name: 'Refund' }).count()).toBe(0);

@@ -396,6 +396,18 @@ function CreateStudy({ ctx }: { ctx: Ctx }) {
 // ---------------------------------------------------------------------------------------------
 // The researcher's studies, and buying one
 
+/** A chain read's progress (role=status) and failure (role=alert), in words. */
+function ChainRead({ query, reading, rpcUrl }: { query: { isPending: boolean; error: Error | null }; reading: string; rpcUrl: string }) {
+  if (query.error) {
+    return (
+      <p role="alert" className="error">
+        {describeError(query.error, { rpcUrl, stage: 'reading' })}
+      </p>
+    );
+  }
+  return query.isPending ? <p role="status">{reading}</p> : null;
+}
+
 function useMyStudies(ctx: Ctx) {
   const wagmi = useConfig();
   return useQuery({
@@ -411,12 +423,7 @@ function MyStudies({ ctx }: { ctx: Ctx }) {
   return (
     <section className="panel" aria-labelledby={`${id}-h`}>
       <h2 id={`${id}-h`}>Your studies</h2>
-      {studies.isPending ? <p role="status">Reading your studies from the chain…</p> : null}
-      {studies.error ? (
-        <p role="alert" className="error">
-          {describeError(studies.error, { rpcUrl: ctx.config.rpcUrl, stage: 'reading' })}
-        </p>
-      ) : null}
+      <ChainRead query={studies} reading="Reading your studies from the chain…" rpcUrl={ctx.config.rpcUrl} />
       {studies.data && studies.data.length === 0 ? <p>You have not registered a study yet.</p> : null}
       <ul className="request-list" aria-label="Your studies">
         {studies.data?.map((s) => (
@@ -564,12 +571,7 @@ function Purchases({ ctx }: { ctx: Ctx }) {
   return (
     <section className="panel" aria-labelledby={`${id}-h`}>
       <h2 id={`${id}-h`}>Your purchases</h2>
-      {purchases.isPending ? <p role="status">Reading your purchases from the chain…</p> : null}
-      {purchases.error ? (
-        <p role="alert" className="error">
-          {describeError(purchases.error, { rpcUrl: ctx.config.rpcUrl, stage: 'reading' })}
-        </p>
-      ) : null}
+      <ChainRead query={purchases} reading="Reading your purchases from the chain…" rpcUrl={ctx.config.rpcUrl} />
       {purchases.data && list.length === 0 ? <p>You have bought nothing yet.</p> : null}
       {list.length > 0 ? (
         <dl className="facts" data-testid="spend">
