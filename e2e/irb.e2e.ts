@@ -13,7 +13,8 @@
  *   paid = claimed + claimable + refunded); the CSV, the PDF report (its subject names the bundle's
  *   sha256) and the JSON bundle download; `consentry audit verify` passes on the bundle and fails
  *   when one line of it is altered; axe-core finds no serious or critical violation at desktop and
- *   phone widths.
+ *   phone widths (and nothing scrolls sideways on the phone); the IRB then suspends the study with a
+ *   second rationale and the audit ends with the suspension.
  * Needs the proving files (`npm run circuits:setup`) and the built web app.
  */
 import { spawnSync } from 'node:child_process';
@@ -79,6 +80,9 @@ beforeAll(async () => {
   // The client assets of the build the web server just loaded, kept aside: other work in this
   // checkout may rebuild web/build meanwhile, and pages loaded later must still find theirs.
   cpSync(join(REPO_ROOT, 'web', 'build', 'client', 'assets'), assets, { recursive: true });
+  const html = await (await fetch(`${stack.webUrl}/irb`)).text();
+  const missing = [...html.matchAll(/\/assets\/([\w.-]+\.(?:js|css))/g)].map((m) => m[1]!).filter((f) => !existsSync(join(assets, f)));
+  if (missing.length > 0) throw new Error(`web/build was rebuilt while the stack started (the server's page names ${missing[0]}, not in the build on disk): run again`);
   const c = stack.deployment.contracts;
   zk = { IssuerRegistry: c.IssuerRegistry!.address, StudyRegistry: c.StudyRegistry!.address, EligibilityVerifier: c.EligibilityVerifier!.address, ConsentToken: c.ConsentToken!.address };
   client = publicClientFor(stack.rpcUrl, E2E_CHAIN_ID) as PublicClient;
@@ -177,7 +181,7 @@ describe('the IRB in the browser', () => {
     });
   });
 
-  it('approves with a rationale; after enrolments, a purchase, a claim and a revocation the audit reconciles and its bundle verifies', async () => {
+  it('approves with a rationale; after enrolments, a purchase, a claim and a revocation the audit reconciles and its bundle verifies; then suspends', async () => {
     const page = await open('irb');
     const card = page.locator(`[data-testid="study-review"][data-study-id="${studyId}"]`);
 
@@ -307,6 +311,20 @@ describe('the IRB in the browser', () => {
 
     await step(page, 'accessibility at desktop width', async () => {
       expect(await axeViolations(page)).toEqual([]);
+    });
+
+    await step(page, 'suspend with a rationale', async () => {
+      const reason = 'Suspended: the review board asks for an amended protocol (synthetic).';
+      await card.getByLabel('Rationale for your decision').fill(reason);
+      await card.getByRole('button', { name: `Suspend study #${studyId}` }).click();
+      await expect.poll(() => card.getByTestId('decision-status').getAttribute('data-phase'), { timeout: 60_000 }).not.toBe('busy');
+      expect(await card.getByTestId('decision-status').textContent()).toMatch(new RegExp(`^Confirmed: Suspended study #${studyId} in block \\d+`));
+      expect((await readStudy(client, zk, studyId))?.status).toBe('Suspended');
+      // The audit now ends with the suspension, under the hash of its rationale.
+      await openAudit(page);
+      await expect.poll(() => page.getByTestId('audit-events').locator('tbody tr').last().getAttribute('data-kind'), { timeout: 30_000 }).toBe('suspended');
+      expect(await page.getByTestId('audit-events').locator('tbody tr').last().textContent()).toContain(ANVIL_ACCOUNTS[IRB]!.address);
+      expect(await page.getByTestId('audit').getAttribute('data-ok')).toBe('true');
     });
   });
 

@@ -70,6 +70,8 @@ export default function IrbPage() {
   if (!config) return null;
   const queue = data.studies.filter((s) => s.status === 'Pending');
   const open = data.studies.filter((s) => s.status === 'Approved' || s.status === 'Paused');
+  // Rejected or suspended from this page: kept in view with the confirmation until the page is left.
+  const closed = data.studies.filter((s) => !['Pending', 'Approved', 'Paused'].includes(s.status) && decisions[s.id]);
   const review = (s: StudyView) => (
     <StudyReview
       key={s.id}
@@ -116,6 +118,12 @@ export default function IrbPage() {
           <h2 id="irb-open">Approved studies ({open.length})</h2>
           <p className="muted">An accredited review board may suspend an approved or paused study, for good: it stops enrolment and sales.</p>
           {open.map(review)}
+        </section>
+      ) : null}
+      {closed.length > 0 ? (
+        <section aria-labelledby="irb-closed" className="panel">
+          <h2 id="irb-closed">Decided just now</h2>
+          {closed.map(review)}
         </section>
       ) : null}
       <AuditSection studies={data.studies} config={config} />
