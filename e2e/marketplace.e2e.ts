@@ -18,8 +18,9 @@
  * counts four (the participants as one role), but three participants sharing one context would
  * share one wallet connection and one browser's sealed credential store; each has her own here.
  * With CONSENTRY_SCREENSHOTS=<folder> (e.g. docs/screenshots) it also saves each role's main page
- * at 1280×800 into that folder (and a sixth context, the patient's /records); without it, nothing
- * is written there, so CI does not rewrite the committed images.
+ * at 1280×800 into that folder, with two more contexts for it (a patient's /records, and a clinic,
+ * development account 5, on /clinician); without it, nothing is written there, so CI does not
+ * rewrite the committed images.
  * Needs the proving files (`npm run circuits:setup`) and the built web app.
  */
 import { spawnSync } from 'node:child_process';
@@ -43,6 +44,8 @@ import { E2E_CHAIN_ID, startE2eStack } from './support/stack.ts';
 
 const RESEARCHER = 3;
 const IRB = 4;
+/** Only for the clinician's screenshot. */
+const CLINIC = 5;
 /** Demo patients 0, 1, 2 (scripts/demo.ts): each has a synthetic history in her encrypted records. */
 const PARTICIPANTS = [7, 8, 9] as const;
 const IRB_NAME = 'Marketplace e2e IRB (synthetic)';
@@ -88,7 +91,8 @@ afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => undefined);
   await browser?.close();
   await stack?.stop();
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
+  // A service of the stack may still be finishing a write as it stops: retry the removal a few times.
+  if (workDir) rmSync(workDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   rmSync(files, { recursive: true, force: true });
 });
 
@@ -122,7 +126,7 @@ async function step<T>(page: Page, name: string, fn: () => Promise<T>): Promise<
 async function screenshot(page: Page, name: string, at?: Locator): Promise<void> {
   if (!SCREENSHOTS) return;
   mkdirSync(SCREENSHOTS, { recursive: true });
-  if (at) await at.evaluate((e) => e.scrollIntoView({ block: 'start' }));
+  if (at) await at.evaluate((e) => window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - 24));
   else await page.evaluate(() => window.scrollTo(0, 0));
   await page.waitForTimeout(300); // charts animate in
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
@@ -204,7 +208,7 @@ describe('the research marketplace, every person in their own browser', () => {
       await expect.poll(() => review.getByTestId('terms-price').textContent(), { timeout: 15_000 }).toBe('5 tUSD');
       expect(await review.getByTestId('terms-k').textContent()).toBe('3 participants');
       expect(await review.getByTestId('consent-text').innerText()).toMatch(/revoke/i);
-      await screenshot(irb, 'irb-review', review);
+      await screenshot(irb, 'irb-review', irb.getByRole('heading', { name: /^Studies waiting for review/ }));
       await review.getByLabel('Rationale for your decision').fill(RATIONALE);
       await review.getByRole('button', { name: `Approve study #${studyId}` }).click();
       const status = review.getByTestId('decision-status');
@@ -259,7 +263,7 @@ describe('the research marketplace, every person in their own browser', () => {
       expect(resources.filter((r) => r.resourceType === 'Patient')).toHaveLength(3);
       await expect.poll(() => purchase.getAttribute('data-status'), { timeout: 15_000 }).toBe('Confirmed');
       expect(await researcher.getByTestId('spend').textContent()).toContain('Spent (confirmed)15 tUSD');
-      await screenshot(researcher, 'researcher', studyRow);
+      await screenshot(researcher, 'researcher', researcher.getByRole('heading', { name: 'Your purchases' }));
     });
 
     // Two participants claim their share to addresses they pick; the third revokes her consent.
@@ -333,14 +337,31 @@ describe('the research marketplace, every person in their own browser', () => {
       // A participant who claimed, enrolled with her earnings; and a patient's own records.
       const card = await reopenEligibility(participants[0]!, studyId);
       await expect.poll(() => card.getByTestId('earnings-chart').getAttribute('data-claimed'), { timeout: 30_000 }).toBe('5000000');
-      await screenshot(participants[0]!, 'participant-studies', card);
+      await screenshot(participants[0]!, 'participant-studies', card.getByTestId('enrolled-note'));
       const patient = await open('patient');
       await step(patient, 'patient records', async () => {
         await gotoHydrated(patient, `${stack.webUrl}/records`);
         await connectDevAccount(patient, PARTICIPANTS[1]);
         await patient.getByRole('button', { name: 'Open my records' }).click();
         await patient.getByTestId('record-row').first().waitFor({ timeout: 30_000 });
-        await screenshot(patient, 'patient-records');
+        await expect.poll(() => patient.getByTestId('records-summary').textContent(), { timeout: 30_000 }).not.toContain('decrypting');
+        await screenshot(patient, 'patient-records', patient.getByRole('heading', { name: 'Your records' }));
+      });
+      // A clinic (development account 5, registered and accredited here) with an access request written out.
+      const c = stack.deployment.contracts;
+      const access = { AccessGrants: c.AccessGrants!.address, OrganizationRegistry: c.OrganizationRegistry!.address };
+      await registerOrganization({ wallet: walletClientFor(stack.rpcUrl, E2E_CHAIN_ID, ANVIL_ACCOUNTS[CLINIC]!.privateKey), client, contracts: access }, { kind: 'provider', name: 'Riverside Clinic (synthetic)' });
+      const now = Number((await client.getBlock()).timestamp);
+      await accreditOrganization({ wallet: walletClientFor(stack.rpcUrl, E2E_CHAIN_ID, ANVIL_ACCOUNTS[0]!.privateKey), client, contracts: access }, { organization: ANVIL_ACCOUNTS[CLINIC]!.address, until: now + 365 * 86_400 });
+      const clinic = await open('clinic');
+      await step(clinic, 'clinician', async () => {
+        await gotoHydrated(clinic, `${stack.webUrl}/clinician`);
+        await connectDevAccount(clinic, CLINIC);
+        await clinic.getByLabel('Patient address').fill(ANVIL_ACCOUNTS[PARTICIPANTS[1]]!.address);
+        await clinic.getByLabel('labs', { exact: true }).check();
+        await clinic.getByLabel('Purpose').selectOption('TREAT');
+        await clinic.getByLabel('Duration (days)').fill('30');
+        await screenshot(clinic, 'clinician');
       });
     }
     console.info(`marketplace journey: ${Math.round((Date.now() - started) / 1000)} s in the browser`);
