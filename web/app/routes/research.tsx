@@ -249,7 +249,8 @@ function CreateStudy({ ctx }: { ctx: Ctx }) {
   return (
     <section className="panel" aria-labelledby={`${id}-h`}>
       <h2 id={`${id}-h`}>Create a study</h2>
-      <form className="clinical-form" onSubmit={submit} aria-describedby={`${id}-flow`}>
+      {/* noValidate: every problem is said in words by the page, all at once, instead of the browser's first one. */}
+      <form className="clinical-form" onSubmit={submit} aria-describedby={`${id}-flow`} noValidate>
         <p id={`${id}-flow`} className="hint">
           The description, protocol and consent text are stored content-addressed on this server; their SHA-256 hashes go on chain with the terms.
           The study is pending until an accredited IRB approves it.
@@ -612,6 +613,8 @@ function PurchaseRow({ ctx, p, now }: { ctx: Ctx; p: PurchaseOnChain; now: bigin
   const queryClient = useQueryClient();
   const [tx, setTx] = useState<TxState>(IDLE);
   const [dataset, setDataset] = useState<Dataset | null>(null);
+  /** The release's steps so far, kept in view (each also passes through the status region). */
+  const [steps, setSteps] = useState<string[]>([]);
   const fmt = (v: bigint) => (ctx.token ? money(v, ctx.token) : `${v}`);
   useEffect(
     () => () => {
@@ -624,6 +627,7 @@ function PurchaseRow({ ctx, p, now }: { ctx: Ctx; p: PurchaseOnChain; now: bigin
   );
 
   const release = async () => {
+    setSteps([]);
     const ok = await runTx(
       setTx,
       RELEASE_STAGE_WORDS.keys(0),
@@ -635,7 +639,11 @@ function PurchaseRow({ ctx, p, now }: { ctx: Ctx; p: PurchaseOnChain; now: bigin
           contracts: ctx.contracts,
           gatewayUrls: ctx.config.gateways,
           purchase: p,
-          onStage: (stage, members) => setTx({ phase: 'busy', message: RELEASE_STAGE_WORDS[stage](members) }),
+          onStage: (stage, members) => {
+            const words = RELEASE_STAGE_WORDS[stage](members);
+            setSteps((done) => [...done, words]);
+            setTx({ phase: 'busy', message: words });
+          },
         });
         const ndjsonUrl = URL.createObjectURL(new Blob([toNdjson(out.resources)], { type: 'application/fhir+ndjson' }));
         const csvUrl = URL.createObjectURL(new Blob([toCsv(out.resources)], { type: 'text/csv' }));
@@ -693,6 +701,13 @@ function PurchaseRow({ ctx, p, now }: { ctx: Ctx; p: PurchaseOnChain; now: bigin
         <button type="button" className="button" onClick={takeRefund} disabled={tx.phase === 'busy'}>
           Refund
         </button>
+      ) : null}
+      {steps.length > 0 ? (
+        <ol aria-label="Release steps" data-testid="release-steps">
+          {steps.map((words, i) => (
+            <li key={i}>{words}</li>
+          ))}
+        </ol>
       ) : null}
       <TxMessage state={tx} testId={`release-result-${p.purchaseId}`} />
       {dataset ? (
