@@ -244,7 +244,6 @@ function CreateStudy({ ctx }: { ctx: Ctx }) {
 
   const setMeasure = (m: (typeof MEASURE_NAMES)[number], side: 'min' | 'max', value: string) =>
     setForm((f) => ({ ...f, measures: { ...f.measures, [m]: { ...f.measures[m], [side]: value } } }));
-  const toggle = <T,>(list: T[], v: T, on: boolean) => (on ? [...list, v] : list.filter((x) => x !== v));
 
   return (
     <section className="panel" aria-labelledby={`${id}-h`}>
@@ -273,24 +272,8 @@ function CreateStudy({ ctx }: { ctx: Ctx }) {
           <label htmlFor={`${id}-age-max`}>to</label>
           <input id={`${id}-age-max`} inputMode="numeric" size={4} value={form.ageMax} onChange={(e) => setForm({ ...form, ageMax: e.target.value })} />
         </fieldset>
-        <fieldset className="category-boxes" style={{ minWidth: 0 }}>
-          <legend>Sex (none checked: any)</legend>
-          {SEXES.map((s) => (
-            <label key={s} className="check">
-              <input type="checkbox" checked={form.sex.includes(s)} onChange={(e) => setForm({ ...form, sex: toggle(form.sex, s, e.target.checked) })} />
-              {s}
-            </label>
-          ))}
-        </fieldset>
-        <fieldset className="category-boxes" style={{ minWidth: 0 }}>
-          <legend>Smoking status (none checked: any)</legend>
-          {SMOKER_STATUSES.map((s) => (
-            <label key={s} className="check">
-              <input type="checkbox" checked={form.smoker.includes(s)} onChange={(e) => setForm({ ...form, smoker: toggle(form.smoker, s, e.target.checked) })} />
-              {s}
-            </label>
-          ))}
-        </fieldset>
+        <Choices legend="Sex (none checked: any)" options={SEXES} chosen={form.sex} onChange={(sex) => setForm({ ...form, sex })} />
+        <Choices legend="Smoking status (none checked: any)" options={SMOKER_STATUSES} chosen={form.smoker} onChange={(smoker) => setForm({ ...form, smoker })} />
         <fieldset className="category-boxes" style={{ minWidth: 0 }}>
           <legend>Latest measured values (empty: not asked; a bound requires the value measured)</legend>
           {MEASURE_NAMES.map((m) => (
@@ -391,6 +374,21 @@ function CreateStudy({ ctx }: { ctx: Ctx }) {
       </form>
       <TxMessage state={tx} testId="create-result" />
     </section>
+  );
+}
+
+/** A criterion that allows some of a few values: a checkbox each (none checked: the criterion is not asked). */
+function Choices<T extends string>({ legend, options, chosen, onChange }: { legend: string; options: readonly T[]; chosen: T[]; onChange: (next: T[]) => void }) {
+  return (
+    <fieldset className="category-boxes" style={{ minWidth: 0 }}>
+      <legend>{legend}</legend>
+      {options.map((o) => (
+        <label key={o} className="check">
+          <input type="checkbox" checked={chosen.includes(o)} onChange={(e) => onChange(e.target.checked ? [...chosen, o] : chosen.filter((x) => x !== o))} />
+          {o}
+        </label>
+      ))}
+    </fieldset>
   );
 }
 
