@@ -44,7 +44,7 @@ import { identitySeedFromEncryptionKey, studyAccount, studyAccountKey } from '@c
 import { DEMO_STUDY, seedDemoRecords, seedStudy } from '../scripts/demo.ts';
 import { seedDemoParticipants } from '../scripts/demo-participants.ts';
 import type { Stack } from '../scripts/stack.ts';
-import { connectDevAccount, DESKTOP, gotoHydrated, launchChromium } from './support/browser.ts';
+import { connectDevAccount, DESKTOP, gotoHydrated, journeySteps, launchChromium } from './support/browser.ts';
 import { E2E_CHAIN_ID, startE2eStack } from './support/stack.ts';
 
 const ELIGIBLE = 8; // demo patient 1
@@ -102,17 +102,7 @@ async function getCredential(page: Page): Promise<void> {
   await expect.poll(() => page.getByTestId('credential-panel').getAttribute('data-state'), { timeout: 30_000 }).toBe('held');
 }
 
-/** On failure, a screenshot is saved and named in the error. */
-async function step<T>(page: Page, name: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    const file = join(shotsDir, `eligibility-${name}.png`.replace(/[^a-z0-9.-]+/gi, '-'));
-    const saved = await page.screenshot({ path: file, fullPage: true }).then(() => true, () => false);
-    if (err instanceof Error) err.message += `\n  step: ${name}\n  screenshot: ${saved ? file : '(none)'}`;
-    throw err;
-  }
-}
+const step = journeySteps('eligibility', shotsDir);
 
 /** The patient's zk secret, derived in Node as her browser derives it: wallet signature → key → identity. */
 async function secretOf(index: number): Promise<bigint> {

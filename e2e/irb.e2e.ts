@@ -19,7 +19,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { x25519 } from '@noble/curves/ed25519.js';
@@ -51,7 +51,7 @@ import { DEMO_STUDY, demoStudyTerms } from '../scripts/demo.ts';
 import { eligibleSyntheticHistories, seedDemoParticipants } from '../scripts/demo-participants.ts';
 import { demoConsentText, demoProtocolText } from '../scripts/demo-study-texts.ts';
 import type { Stack } from '../scripts/stack.ts';
-import { connectDevAccount, DESKTOP, gotoHydrated, launchChromium, PHONE } from './support/browser.ts';
+import { connectDevAccount, DESKTOP, gotoHydrated, journeySteps, launchChromium, openPage, PHONE, pinBuildAssets, seriousA11yViolations } from './support/browser.ts';
 import { E2E_CHAIN_ID, startE2eStack } from './support/stack.ts';
 
 const RESEARCHER = 3;
@@ -69,7 +69,7 @@ let client: PublicClient;
 let zk: ZkContracts;
 const shotsDir = mkdtempSync(join(tmpdir(), 'consentry-e2e-shots-'));
 const files = mkdtempSync(join(tmpdir(), 'consentry-e2e-irb-'));
-const assets = join(files, 'assets');
+const assets = join(files, 'assets'); // pinBuildAssets(files) fills it
 const contexts: BrowserContext[] = [];
 /** The IRB at phone width, loaded first: pages loaded late would meet a web build other work may have replaced. */
 let phone: Page;
@@ -79,7 +79,7 @@ beforeAll(async () => {
   ({ stack, workDir } = await startE2eStack());
   // The client assets of the build the web server just loaded, kept aside: other work in this
   // checkout may rebuild web/build meanwhile, and pages loaded later must still find theirs.
-  cpSync(join(REPO_ROOT, 'web', 'build', 'client', 'assets'), assets, { recursive: true });
+  pinBuildAssets(files);
   const html = await (await fetch(`${stack.webUrl}/irb`)).text();
   const missing = [...html.matchAll(/\/assets\/([\w.-]+\.(?:js|css))/g)].map((m) => m[1]!).filter((f) => !existsSync(join(assets, f)));
   if (missing.length > 0) throw new Error(`web/build was rebuilt while the stack started (the server's page names ${missing[0]}, not in the build on disk): run again`);
@@ -114,41 +114,9 @@ afterAll(async () => {
   rmSync(files, { recursive: true, force: true });
 });
 
-async function open(name: string, options: BrowserContextOptions = DESKTOP): Promise<Page> {
-  const context = await browser.newContext({ ...options, acceptDownloads: true });
-  contexts.push(context);
-  await context.route(`${stack.webUrl}/assets/**`, async (route) => {
-    const file = join(assets, new URL(route.request().url()).pathname.replace(/^\/assets\//, ''));
-    if (existsSync(file)) await route.fulfill({ path: file });
-    else await route.continue();
-  });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => console.error(`[${name}] ${e.message}`));
-  return page;
-}
-
-/** On failure, a screenshot is saved and named in the error. */
-async function step<T>(page: Page, name: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    const file = join(shotsDir, `irb-${name}.png`.replace(/[^a-z0-9.-]+/gi, '-'));
-    const saved = await page.screenshot({ path: file, fullPage: true }).then(() => true, () => false);
-    if (err instanceof Error) err.message += `\n  step: ${name}\n  screenshot: ${saved ? file : '(none)'}`;
-    throw err;
-  }
-}
-
-/** axe-core in the page: the serious and critical violations, as "rule: target" lines. */
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ path: join(REPO_ROOT, 'node_modules', 'axe-core', 'axe.min.js') });
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (o: unknown) => Promise<{ violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown[] }> }> }> } }).axe;
-    const r = await axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)) }));
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.targets.slice(0, 3).join(', ')}`);
-}
+const open = (name: string, options: BrowserContextOptions = DESKTOP) => openPage(browser, contexts, name, { options, assets, webUrl: stack.webUrl });
+const step = journeySteps('irb', shotsDir);
+const axeViolations = seriousA11yViolations;
 
 async function openAudit(page: Page): Promise<void> {
   await page.getByLabel('Study to audit').selectOption(studyId.toString());

@@ -24,7 +24,7 @@
  * Needs the proving files (`npm run circuits:setup`) and the built web app.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
@@ -39,7 +39,7 @@ import { nodeArtifacts } from '@consentry/sdk/zk/artifacts.node';
 import { readStudy } from '@consentry/sdk/zk/chain';
 import { seedDemoRecords } from '../scripts/demo.ts';
 import type { Stack } from '../scripts/stack.ts';
-import { connectDevAccount, DESKTOP, gotoHydrated, launchChromium } from './support/browser.ts';
+import { connectDevAccount, gotoHydrated, journeySteps, launchChromium, openPage, pinBuildAssets } from './support/browser.ts';
 import { E2E_CHAIN_ID, startE2eStack } from './support/stack.ts';
 
 const RESEARCHER = 3;
@@ -62,7 +62,7 @@ let workDir: string;
 let client: PublicClient;
 const shotsDir = mkdtempSync(join(tmpdir(), 'consentry-e2e-shots-'));
 const files = mkdtempSync(join(tmpdir(), 'consentry-e2e-marketplace-'));
-const assets = join(files, 'assets');
+const assets = join(files, 'assets'); // pinBuildAssets(files) fills it
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
@@ -70,7 +70,7 @@ beforeAll(async () => {
   ({ stack, workDir } = await startE2eStack());
   // The client assets of the build the web server just loaded, kept aside: other work in this
   // checkout may rebuild web/build meanwhile, and pages loaded later must still find theirs.
-  cpSync(join(REPO_ROOT, 'web', 'build', 'client', 'assets'), assets, { recursive: true });
+  pinBuildAssets(files);
   client = publicClientFor(stack.rpcUrl, E2E_CHAIN_ID) as PublicClient;
   const c = stack.deployment.contracts;
   const access = { AccessGrants: c.AccessGrants!.address, OrganizationRegistry: c.OrganizationRegistry!.address };
@@ -97,30 +97,8 @@ afterAll(async () => {
 });
 
 /** One person's own browser context (own storage, own wallet connection), at desktop width. */
-async function open(name: string): Promise<Page> {
-  const context = await browser.newContext({ ...DESKTOP, acceptDownloads: true });
-  contexts.push(context);
-  await context.route(`${stack.webUrl}/assets/**`, async (route) => {
-    const file = join(assets, new URL(route.request().url()).pathname.replace(/^\/assets\//, ''));
-    if (existsSync(file)) await route.fulfill({ path: file });
-    else await route.continue();
-  });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => console.error(`[${name}] ${e.message}`));
-  return page;
-}
-
-/** On failure, a screenshot is saved and named in the error. */
-async function step<T>(page: Page, name: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    const file = join(shotsDir, `marketplace-${name}.png`.replace(/[^a-z0-9.-]+/gi, '-'));
-    const saved = await page.screenshot({ path: file, fullPage: true }).then(() => true, () => false);
-    if (err instanceof Error) err.message += `\n  step: ${name}\n  screenshot: ${saved ? file : '(none)'}`;
-    throw err;
-  }
-}
+const open = (name: string) => openPage(browser, contexts, name, { assets, webUrl: stack.webUrl });
+const step = journeySteps('marketplace', shotsDir);
 
 /** With CONSENTRY_SCREENSHOTS set: the viewport (1280×800, not the full page) with `at` scrolled into view. */
 async function screenshot(page: Page, name: string, at?: Locator): Promise<void> {

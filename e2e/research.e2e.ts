@@ -25,7 +25,6 @@ import { keccak256, toHex, type PublicClient } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accreditOrganization, registerOrganization } from '@consentry/sdk/access/actions';
 import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
-import { REPO_ROOT } from '@consentry/sdk/config';
 import { readPurchase } from '@consentry/sdk/research/market';
 import { studyDocumentHash } from '@consentry/sdk/research/study-documents';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
@@ -36,7 +35,7 @@ import { studyMetadataHash } from '@consentry/sdk/zk/study-metadata';
 import type { Criteria } from '@consentry/sdk/zk/types';
 import { seedDemoParticipants } from '../scripts/demo-participants.ts';
 import type { Stack } from '../scripts/stack.ts';
-import { connectDevAccount, DESKTOP, gotoHydrated, launchChromium } from './support/browser.ts';
+import { connectDevAccount, DESKTOP, gotoHydrated, journeySteps, launchChromium, openPage, seriousA11yViolations } from './support/browser.ts';
 import { E2E_CHAIN_ID, startE2eStack } from './support/stack.ts';
 
 const RESEARCHER = 3;
@@ -79,35 +78,9 @@ afterAll(async () => {
   rmSync(downloads, { recursive: true, force: true });
 });
 
-async function open(name: string, options: BrowserContextOptions = DESKTOP): Promise<Page> {
-  const context = await browser.newContext({ ...options, acceptDownloads: true });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (e) => console.error(`[${name}] ${e.message}`));
-  return page;
-}
-
-/** On failure, a screenshot is saved and named in the error. */
-async function step<T>(page: Page, name: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    const file = join(shotsDir, `research-${name}.png`.replace(/[^a-z0-9.-]+/gi, '-'));
-    const saved = await page.screenshot({ path: file, fullPage: true }).then(() => true, () => false);
-    if (err instanceof Error) err.message += `\n  step: ${name}\n  screenshot: ${saved ? file : '(none)'}`;
-    throw err;
-  }
-}
-
-/** axe-core run in the page: its serious and critical violations, as "rule: target" lines. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ path: join(REPO_ROOT, 'node_modules', 'axe-core', 'axe.min.js') });
-  return page.evaluate(async () => {
-    type Result = { violations: Array<{ id: string; impact?: string | null; nodes: Array<{ target: unknown[] }> }> };
-    const { violations } = await (window as unknown as { axe: { run: (context: Document) => Promise<Result> } }).axe.run(document);
-    return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
-  });
-}
+const open = (name: string, options: BrowserContextOptions = DESKTOP) => openPage(browser, contexts, name, { options });
+const step = journeySteps('research', shotsDir);
+const seriousViolations = seriousA11yViolations;
 
 async function download(page: Page, link: string): Promise<string> {
   const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: link, exact: true }).click()]);
