@@ -43,34 +43,59 @@ export interface AnvilInstance {
 
 export const ANVIL_BIN = join(REPO_ROOT, 'node_modules', '.bin', 'anvil');
 
-/** Starts anvil on 127.0.0.1 (a free port unless given) and waits until it answers JSON-RPC. */
+/**
+ * Starts anvil on 127.0.0.1 (a free port unless given) and waits until it says it listens and
+ * answers JSON-RPC. Its own "Listening on" line is awaited, not just any answer on the port: a port
+ * found free a moment ago may have been taken by another process meanwhile, and that one's answers
+ * must not be mistaken for ours. Without a given port, such a start is retried on another port.
+ */
 export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilInstance> {
-  const port = opts.port ?? (await freePort());
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startAnvilOnce(opts, opts.port ?? (await freePort()));
+    } catch (err) {
+      const taken = err instanceof Error && /in use|AddrInUse|address already/i.test(err.message);
+      if (opts.port !== undefined || !taken || attempt >= 3) throw err;
+    }
+  }
+}
+
+async function startAnvilOnce(opts: AnvilOptions, port: number): Promise<AnvilInstance> {
   const args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(opts.chainId ?? 31337)];
   if (opts.blockTime !== undefined) args.push('--block-time', String(opts.blockTime));
   // Dumped on exit and every 10 s, so a crash loses at most the last few seconds of the local chain.
   if (opts.stateFile) args.push('--state', opts.stateFile, '--state-interval', '10');
   // Own process group: a terminal's Ctrl-C reaches the stack first, which then stops anvil
   // last (so its state is dumped after the indexer and web app are down).
-  const child = spawn(ANVIL_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const child = spawn(ANVIL_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stderr = '';
+  let stdout = '';
+  let listening = false;
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout?.on('data', (d: Buffer) => {
+    if (listening) return;
+    stdout = (stdout + d.toString()).slice(-4096);
+    if (stdout.includes(`Listening on 127.0.0.1:${port}`)) listening = true;
+  });
+  child.stdout?.resume();
   const rpcUrl = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`anvil exited (${child.exitCode}) on port ${port}: ${stderr.trim()}`);
-    try {
-      const res = await fetch(rpcUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-        signal: AbortSignal.timeout(1000),
-      });
-      if (res.ok) break;
-    } catch {
-      // not up yet
+    if (child.exitCode !== null) throw new Error(`anvil exited (${child.exitCode}) on port ${port}: ${(stderr + stdout).trim().slice(-2000)}`);
+    if (listening) {
+      try {
+        const res = await fetch(rpcUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+          signal: AbortSignal.timeout(1000),
+        });
+        if (res.ok && child.exitCode === null) break;
+      } catch {
+        // not up yet
+      }
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
