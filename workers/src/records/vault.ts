@@ -27,6 +27,10 @@ export type AnchorRow = typeof sqliteSchema.vaultAnchor.$inferSelect;
 export type ShareRow = typeof sqliteSchema.vaultShare.$inferSelect;
 export type ExtractRow = typeof sqliteSchema.vaultExtract.$inferSelect;
 export type ExtractShareRow = typeof sqliteSchema.vaultExtractShare.$inferSelect;
+export type KeyBackupRow = typeof sqliteSchema.vaultKeyBackup.$inferSelect;
+export type KeyBackupShareRow = typeof sqliteSchema.vaultKeyBackupShare.$inferSelect;
+export type ReleasedShareRow = typeof sqliteSchema.vaultReleasedShare.$inferSelect;
+export type KeyringRow = typeof sqliteSchema.vaultKeyring.$inferSelect;
 
 export class VaultError extends ConsentryError {
   constructor(code: string, message: string, options?: { cause?: unknown }) {
@@ -343,6 +347,84 @@ export class Vault {
   async erasures(patient: string): Promise<Map<string, ErasureRow>> {
     const rows: ErasureRow[] = await this.#db.select().from(this.#t.vaultErasure).where(eq(this.#t.vaultErasure.patient, patient.toLowerCase()));
     return new Map(rows.map((r) => [r.recordId, r]));
+  }
+
+  /**
+   * Replaces a patient account's key backup and its guardians' shares, all or nothing: the previous
+   * backup's shares go with it (a guardian removed from the set keeps nothing it could release).
+   */
+  async replaceKeyBackup(backup: KeyBackupRow, shares: readonly KeyBackupShareRow[]): Promise<void> {
+    const { vaultKeyBackup: b, vaultKeyBackupShare: sh } = this.#t;
+    const account = backup.account.toLowerCase();
+    await this.#atomically((tx) => [
+      tx.delete(sh).where(eq(sh.account, account)),
+      tx.delete(b).where(eq(b.account, account)),
+      tx.insert(b).values({ ...backup, account }),
+      ...(shares.length ? [tx.insert(sh).values(shares.map((s) => ({ ...s, account, guardian: s.guardian.toLowerCase() })))] : []),
+    ]);
+  }
+
+  /** An account's key backup with its shares (by guardian address), or null. */
+  async keyBackup(account: string): Promise<(KeyBackupRow & { shares: KeyBackupShareRow[] }) | null> {
+    const { vaultKeyBackup: b, vaultKeyBackupShare: sh } = this.#t;
+    const [row] = (await this.#db.select().from(b).where(eq(b.account, account.toLowerCase()))) as KeyBackupRow[];
+    if (!row) return null;
+    const shares: KeyBackupShareRow[] = await this.#db.select().from(sh).where(eq(sh.account, row.account)).orderBy(asc(sh.guardian));
+    return { ...row, shares };
+  }
+
+  /** Stores a guardian's released share; one already stored for that recovery is kept. Resolves with whether it was new. */
+  async insertReleasedShare(row: ReleasedShareRow): Promise<boolean> {
+    const t = this.#t.vaultReleasedShare;
+    const changed = await this.#atomically((tx) => [
+      tx.insert(t).values({ ...row, account: row.account.toLowerCase(), guardian: row.guardian.toLowerCase() }).onConflictDoNothing(),
+    ]);
+    return changed > 0;
+  }
+
+  /** The shares guardians released for one recovery of an account, by guardian address. */
+  async releasedShares(account: string, nonce: number): Promise<ReleasedShareRow[]> {
+    const t = this.#t.vaultReleasedShare;
+    return this.#db.select().from(t).where(and(eq(t.account, account.toLowerCase()), eq(t.nonce, nonce))).orderBy(asc(t.guardian));
+  }
+
+  /** Stores an earlier secret of the account sealed to its current key; the same public key sealed again replaces the older entry. */
+  async putKeyring(rows: readonly KeyringRow[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const t = this.#t.vaultKeyring;
+    return this.#atomically((tx) =>
+      rows.map((r) =>
+        tx
+          .insert(t)
+          .values({ ...r, account: r.account.toLowerCase(), publicKey: r.publicKey.toLowerCase() })
+          .onConflictDoUpdate({ target: [t.account, t.publicKey], set: { sealedSecret: r.sealedSecret, createdAt: r.createdAt } }),
+      ),
+    );
+  }
+
+  /** An account's keyring: its earlier secrets, each sealed to its current key, oldest first. */
+  async keyring(account: string): Promise<KeyringRow[]> {
+    const t = this.#t.vaultKeyring;
+    return this.#db.select().from(t).where(eq(t.account, account.toLowerCase())).orderBy(asc(t.createdAt), asc(t.publicKey));
+  }
+
+  /**
+   * Replaces the sealed data keys of the patient's versions (a key rotation re-seals each to the new
+   * key), all or nothing. Only the patient's own versions change, and never an erased one: its key
+   * stays destroyed. Resolves with how many versions changed.
+   */
+  async replaceSealedKeys(patient: string, updates: ReadonlyArray<{ recordId: string; version: number; sealedKey: string }>): Promise<number> {
+    if (updates.length === 0) return 0;
+    const t = this.#t.vaultRecordVersion;
+    const owner = patient.toLowerCase();
+    return this.#atomically((tx) =>
+      updates.map((u) =>
+        tx
+          .update(t)
+          .set({ sealedKey: u.sealedKey })
+          .where(and(eq(t.patient, owner), eq(t.recordId, u.recordId), eq(t.version, u.version), sql`${t.sealedKey} is not null`)),
+      ),
+    );
   }
 
   close(): Promise<void> {

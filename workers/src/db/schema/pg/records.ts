@@ -94,3 +94,48 @@ export const vaultExtractShare = pgTable(
   },
   (t) => [primaryKey({ columns: [t.extractHash, t.member] })],
 );
+
+/** An account's encryption-key backup (see the SQLite schema). */
+export const vaultKeyBackup = pgTable('vault_key_backup', {
+  account: text('account').primaryKey(),
+  backupId: text('backup_id').notNull(),
+  threshold: integer('threshold').notNull(),
+  publicKey: text('public_key').notNull(),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+});
+
+/** One guardian's sealed share of an account's key backup. */
+export const vaultKeyBackupShare = pgTable(
+  'vault_key_backup_share',
+  {
+    account: text('account').notNull(),
+    guardian: text('guardian').notNull(),
+    sealedShare: text('sealed_share').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.account, t.guardian] })],
+);
+
+/** A guardian's backup share released for a completed recovery (see the SQLite schema). */
+export const vaultReleasedShare = pgTable(
+  'vault_released_share',
+  {
+    account: text('account').notNull(),
+    nonce: bigint('nonce', { mode: 'number' }).notNull(),
+    guardian: text('guardian').notNull(),
+    releasedShare: text('released_share').notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.account, t.nonce, t.guardian] })],
+);
+
+/** An account's earlier X25519 secrets sealed to its current key (see the SQLite schema). */
+export const vaultKeyring = pgTable(
+  'vault_keyring',
+  {
+    account: text('account').notNull(),
+    publicKey: text('public_key').notNull(),
+    sealedSecret: text('sealed_secret').notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.account, t.publicKey] })],
+);

@@ -103,3 +103,68 @@ export const vaultExtractShare = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.extractHash, t.member] })],
 );
+
+/**
+ * A patient account's encryption-key backup (docs/decisions/031): the X25519 secret split t-of-m,
+ * one share sealed to each guardian (sdk/src/recovery/backup.ts). One per account; a new backup
+ * replaces the previous one with its shares. Ciphertext only: a share opens with its guardian's key.
+ */
+export const vaultKeyBackup = sqliteTable('vault_key_backup', {
+  /** The account id (the address that registered), lowercase. */
+  account: text('account').primaryKey(),
+  /** The backup's id, lowercase hex (every share's header names it). */
+  backupId: text('backup_id').notNull(),
+  threshold: integer('threshold', { mode: 'number' }).notNull(),
+  /** The account's X25519 public key the backed-up secret belongs to, lowercase hex. */
+  publicKey: text('public_key').notNull(),
+  createdAt: integer('created_at', { mode: 'number' }).notNull(),
+});
+
+/** One guardian's sealed share of an account's key backup. */
+export const vaultKeyBackupShare = sqliteTable(
+  'vault_key_backup_share',
+  {
+    account: text('account').notNull(),
+    /** The guardian's address, lowercase. */
+    guardian: text('guardian').notNull(),
+    /** The sealed share, base64. */
+    sealedShare: text('sealed_share').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.account, t.guardian] })],
+);
+
+/**
+ * A guardian's backup share released for a completed recovery: re-sealed to that recovery's
+ * recovery key (the new wallet's public key), so only the new wallet opens it.
+ */
+export const vaultReleasedShare = sqliteTable(
+  'vault_released_share',
+  {
+    account: text('account').notNull(),
+    /** The completed recovery's nonce. */
+    nonce: integer('nonce', { mode: 'number' }).notNull(),
+    /** The guardian's address, lowercase. */
+    guardian: text('guardian').notNull(),
+    /** The re-sealed share, base64. */
+    releasedShare: text('released_share').notNull(),
+    createdAt: integer('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.account, t.nonce, t.guardian] })],
+);
+
+/**
+ * An account's earlier X25519 secrets, each sealed to the account's current key, so what was
+ * derived from an old identity (study accounts) stays reachable after a key rotation.
+ */
+export const vaultKeyring = sqliteTable(
+  'vault_keyring',
+  {
+    account: text('account').notNull(),
+    /** The earlier key's public half, lowercase hex. */
+    publicKey: text('public_key').notNull(),
+    /** Its secret sealed to the current key (sdk sealKey), base64. */
+    sealedSecret: text('sealed_secret').notNull(),
+    createdAt: integer('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.account, t.publicKey] })],
+);

@@ -1,0 +1,31 @@
+CREATE TABLE `vault_key_backup` (
+	`account` text PRIMARY KEY NOT NULL,
+	`backup_id` text NOT NULL,
+	`threshold` integer NOT NULL,
+	`public_key` text NOT NULL,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `vault_key_backup_share` (
+	`account` text NOT NULL,
+	`guardian` text NOT NULL,
+	`sealed_share` text NOT NULL,
+	PRIMARY KEY(`account`, `guardian`)
+);
+--> statement-breakpoint
+CREATE TABLE `vault_keyring` (
+	`account` text NOT NULL,
+	`public_key` text NOT NULL,
+	`sealed_secret` text NOT NULL,
+	`created_at` integer NOT NULL,
+	PRIMARY KEY(`account`, `public_key`)
+);
+--> statement-breakpoint
+CREATE TABLE `vault_released_share` (
+	`account` text NOT NULL,
+	`nonce` integer NOT NULL,
+	`guardian` text NOT NULL,
+	`released_share` text NOT NULL,
+	`created_at` integer NOT NULL,
+	PRIMARY KEY(`account`, `nonce`, `guardian`)
+);
