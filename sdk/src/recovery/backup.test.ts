@@ -58,7 +58,7 @@ describe('guardian key backup', () => {
   it('a forged share does not yield a wrong key, and does not block the honest quorum', async () => {
     const s = await setUp();
     const forged = s.release(0);
-    forged[forged.length - 60] ^= 1; // breaks authentication
+    forged[forged.length - 60]! ^= 1; // breaks authentication
     await expect(
       recoverSecretFromReleased({ released: [forged, s.release(1)], recoverySecretKey: s.recoveryPair.secretKey, recovery: s.recovery, expectedPublicKey: s.expectedPublicKey }),
     ).rejects.toThrow(/1 usable guardian share of the 2 needed; refused: .* does not authenticate/);
