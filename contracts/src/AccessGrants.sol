@@ -77,7 +77,7 @@ contract AccessGrants is IAccessGrants {
 
     /// @inheritdoc IAccessGrants
     function approve(uint256 requestId, uint16 categories, uint32 duration) external {
-        Request storage request = _pendingOfPatient(requestId);
+        (Request storage request, address patient) = _pendingOfPatient(requestId);
         uint16 requested = request.categories;
         if (categories == 0) revert AccessGrants__InvalidCategories(categories);
         if (!CategoryMask.isSubset(categories, requested)) revert AccessGrants__NotSubset(categories, requested);
@@ -85,10 +85,10 @@ contract AccessGrants is IAccessGrants {
         if (duration == 0) revert AccessGrants__InvalidDuration(duration, requestedDuration);
         if (duration > requestedDuration) revert AccessGrants__DurationTooLong(duration, requestedDuration);
         // The policy may have changed since the request: judge the approval by today's.
-        Policy memory policy = _policies[msg.sender];
-        _checkNeverShared(msg.sender, policy, categories);
+        Policy memory policy = _policies[patient];
+        _checkNeverShared(patient, policy, categories);
         address grantee = request.requester;
-        _checkOrganization(msg.sender, policy, grantee);
+        _checkOrganization(patient, policy, grantee);
 
         request.status = RequestStatus.Approved;
         Purpose purpose = request.purpose;
@@ -97,7 +97,7 @@ contract AccessGrants is IAccessGrants {
         unchecked {
             expiresAt = uint64(block.timestamp) + duration;
         }
-        _grants[msg.sender][grantee] = Grant({
+        _grants[patient][grantee] = Grant({
             categories: categories,
             purpose: purpose,
             grantedAt: uint64(block.timestamp),
@@ -106,14 +106,14 @@ contract AccessGrants is IAccessGrants {
             // forge-lint: disable-next-line(unsafe-typecast)
             requestId: uint64(requestId)
         });
-        emit RequestApproved(requestId, msg.sender, grantee, categories, purpose, expiresAt);
+        emit RequestApproved(requestId, patient, grantee, categories, purpose, expiresAt);
     }
 
     /// @inheritdoc IAccessGrants
     function deny(uint256 requestId) external {
-        Request storage request = _pendingOfPatient(requestId);
+        (Request storage request, address patient) = _pendingOfPatient(requestId);
         request.status = RequestStatus.Denied;
-        emit RequestDenied(requestId, msg.sender, request.requester);
+        emit RequestDenied(requestId, patient, request.requester);
     }
 
     /// @inheritdoc IAccessGrants
@@ -126,22 +126,23 @@ contract AccessGrants is IAccessGrants {
 
     /// @inheritdoc IAccessGrants
     function revoke(address grantee) external {
-        Grant storage grant = _grants[msg.sender][grantee];
+        address patient = _accountOfSender();
+        Grant storage grant = _grants[patient][grantee];
         uint64 requestId = grant.requestId;
-        if (requestId == 0) revert AccessGrants__NoGrant(msg.sender, grantee);
-        delete _grants[msg.sender][grantee];
-        emit GrantRevoked(msg.sender, grantee, requestId);
+        if (requestId == 0) revert AccessGrants__NoGrant(patient, grantee);
+        delete _grants[patient][grantee];
+        emit GrantRevoked(patient, grantee, requestId);
     }
 
     // ------------------------------------------------------------------ policy
 
     /// @inheritdoc IAccessGrants
     function setPolicy(uint16 neverShare, uint8 bannedKinds) external {
-        if (!_patients.isRegistered(msg.sender)) revert AccessGrants__PatientNotRegistered(msg.sender);
+        address patient = _accountOfSender();
         if (neverShare & ~CategoryMask.ALL != 0) revert AccessGrants__InvalidCategories(neverShare);
         if (bannedKinds & ~ALL_KINDS != 0) revert AccessGrants__InvalidKinds(bannedKinds);
-        _policies[msg.sender] = Policy({neverShare: neverShare, bannedKinds: bannedKinds});
-        emit PolicyUpdated(msg.sender, neverShare, bannedKinds);
+        _policies[patient] = Policy({neverShare: neverShare, bannedKinds: bannedKinds});
+        emit PolicyUpdated(patient, neverShare, bannedKinds);
     }
 
     // ------------------------------------------------------------------ break-glass
@@ -175,7 +176,10 @@ contract AccessGrants is IAccessGrants {
 
     /// @inheritdoc IAccessGrants
     function closeBreakGlass(address patient, address provider) external {
-        if (msg.sender != patient && msg.sender != provider) revert AccessGrants__NotPatientOrProvider(msg.sender);
+        // The patient closes through the wallet that controls its account now.
+        if (msg.sender != provider && _patients.accountOf(msg.sender) != patient) {
+            revert AccessGrants__NotPatientOrProvider(msg.sender);
+        }
         if (_breakGlass[patient][provider].expiresAt <= block.timestamp) {
             revert AccessGrants__NoBreakGlass(patient, provider);
         }
@@ -272,8 +276,16 @@ contract AccessGrants is IAccessGrants {
         if (status != RequestStatus.Pending) revert AccessGrants__NotPending(requestId, status);
     }
 
-    function _pendingOfPatient(uint256 requestId) private view returns (Request storage request) {
+    /// @dev The pending request `requestId` and its patient, which must be the account msg.sender controls.
+    function _pendingOfPatient(uint256 requestId) private view returns (Request storage request, address patient) {
         request = _pending(requestId);
-        if (request.patient != msg.sender) revert AccessGrants__Unauthorized(requestId, msg.sender);
+        patient = request.patient;
+        if (_patients.accountOf(msg.sender) != patient) revert AccessGrants__Unauthorized(requestId, msg.sender);
+    }
+
+    /// @dev The patient account msg.sender controls (PatientRegistry.accountOf); reverts when it controls none.
+    function _accountOfSender() private view returns (address patient) {
+        patient = _patients.accountOf(msg.sender);
+        if (patient == address(0)) revert AccessGrants__PatientNotRegistered(msg.sender);
     }
 }

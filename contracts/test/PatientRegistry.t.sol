@@ -83,7 +83,7 @@ contract PatientRegistryTest is Test {
     }
 
     function test_rotate_unregistered_reverts() public {
-        vm.expectRevert(abi.encodeWithSelector(IPatientRegistry.PatientRegistry__NotRegistered.selector, BOB));
+        vm.expectRevert(abi.encodeWithSelector(IPatientRegistry.PatientRegistry__NotController.selector, BOB));
         vm.prank(BOB);
         registry.rotateEncryptionKey(KEY_B);
     }

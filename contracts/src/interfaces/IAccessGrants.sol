@@ -25,6 +25,10 @@ import {IOrganizationRegistry} from "./IOrganizationRegistry.sol";
 ///      12 other. Banned kinds are a uint8 bitmask, bit i = IOrganizationRegistry.Kind(i).
 ///      There is at most one grant per (patient, grantee): approving a newer request replaces it.
 ///      Everything is judged by block time: a grant is live while block.timestamp < expiresAt.
+///      `patient` is always the patient's account (the address that registered in the PatientRegistry).
+///      The patient acts through the wallet that controls the account now
+///      (PatientRegistry.accountOf(msg.sender)), so after a guardian recovery the new wallet approves,
+///      denies, revokes, sets the policy and closes windows for the same account, and the old one cannot.
 interface IAccessGrants {
     /// @notice Why the requester wants access: HL7 v3 PurposeOfUse codes
     ///         (terminology.hl7.org/CodeSystem/v3-ActReason), stored as a uint8, the position
@@ -168,7 +172,8 @@ interface IAccessGrants {
 
     /// @notice A constructor address is zero.
     error AccessGrants__ZeroAddress();
-    /// @notice The patient is not registered in the PatientRegistry.
+    /// @notice The patient is not registered in the PatientRegistry (or, when `patient` is the caller, the
+    ///         caller controls no patient account).
     error AccessGrants__PatientNotRegistered(address patient);
     /// @notice The organisation is not registered or not accredited now.
     error AccessGrants__NotAccredited(address org);
@@ -217,23 +222,24 @@ interface IAccessGrants {
         external
         returns (uint256 requestId);
 
-    /// @notice Approve a pending request of which the caller is the patient, for `categories` (a
+    /// @notice Approve a pending request of which the caller controls the patient account, for `categories` (a
     ///         non-empty subset of those asked) and `duration` (at most that asked). The grant
     ///         expires `duration` seconds from now and replaces any earlier grant to the requester.
     ///         Reverts if the categories include never-share ones, or if the requester is no longer
     ///         accredited or its kind is now banned.
     function approve(uint256 requestId, uint16 categories, uint32 duration) external;
 
-    /// @notice Deny a pending request of which the caller is the patient.
+    /// @notice Deny a pending request of which the caller controls the patient account.
     function deny(uint256 requestId) external;
 
     /// @notice Withdraw a pending request of which the caller is the requester.
     function cancelRequest(uint256 requestId) external;
 
-    /// @notice Revoke the caller's grant to `grantee`, live or expired; not live from this block on.
+    /// @notice Revoke the grant of the account the caller controls to `grantee`, live or expired; not live
+    ///         from this block on.
     function revoke(address grantee) external;
 
-    /// @notice Set the caller's policy, replacing the previous one. The caller must be a registered patient.
+    /// @notice Set the policy of the account the caller controls, replacing the previous one.
     ///         It applies at once: no existing grant or window is live for never-share categories or
     ///         for organisations of a banned kind.
     /// @param neverShare Category bitmask never shared (0 for none).
@@ -249,7 +255,8 @@ interface IAccessGrants {
     /// @return expiresAt Block timestamp from which the window is closed.
     function breakGlass(address patient, bytes32 reasonHash, uint32 duration) external returns (uint64 expiresAt);
 
-    /// @notice Close an open break-glass window at once; by the patient or the provider.
+    /// @notice Close an open break-glass window at once; by the wallet controlling the patient account, or
+    ///         the provider.
     function closeBreakGlass(address patient, address provider) external;
 
     /// @notice Whether `grantee` may see `patient`'s records of `category` now: an unexpired grant or
