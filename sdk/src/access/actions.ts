@@ -222,6 +222,35 @@ const ERROR_WORDS: Record<string, (args: readonly unknown[]) => string> = {
   StudyMarket__SignersNotAscending: () => 'The committee signatures must be ordered by ascending signer address, each signer once',
   StudyMarket__ZeroReleaseHash: () => 'A confirmation needs a release hash',
   StudyMarket__NothingToClaim: ([id, holder]) => `${String(holder)} has nothing to claim in study #${String(id)}`,
+  PatientRegistry__AlreadyRegistered: () => 'This wallet is already registered as a patient',
+  PatientRegistry__NotRegistered: ([patient]) => `${String(patient)} is not a registered patient account`,
+  PatientRegistry__InvalidKey: () => 'That is not a usable X25519 encryption key',
+  PatientRegistry__SameKey: () => 'The new encryption key is the one already in force',
+  PatientRegistry__ControlsAccount: () => 'This wallet already controls a patient account (it was recovered to it), so it cannot register another',
+  PatientRegistry__NotController: () =>
+    'This wallet controls no patient account: it never registered, or the account was recovered to another wallet (sign in with that one)',
+  PatientRegistry__InvalidGuardianCount: ([count]) => `Name between 2 and 10 guardians (${String(count)} given)`,
+  PatientRegistry__InvalidThreshold: ([threshold, count]) =>
+    `The number of guardians who must approve a recovery must be at least 2 and at most the ${String(count)} guardians named (given ${String(threshold)})`,
+  PatientRegistry__InvalidGuardian: ([guardian]) =>
+    `${String(guardian)} cannot be a guardian: guardians must be distinct, non-zero, and neither this account nor the wallet that controls it`,
+  PatientRegistry__InvalidRecoveryDelay: () => 'The recovery waiting period must be between 1 and 30 days',
+  PatientRegistry__NoPendingGuardianChange: () => 'There is no pending guardian change',
+  PatientRegistry__GuardianChangeNotReady: ([, effectiveAt]) => `The guardian change can be applied only from ${isoTime(effectiveAt)}`,
+  PatientRegistry__RecoveryActive: ([, nonce]) =>
+    `Recovery #${String(nonce)} of this account is under way: it must be completed or cancelled first`,
+  PatientRegistry__NoGuardians: () => 'This account has named no guardians, so it cannot be recovered',
+  PatientRegistry__NotGuardian: ([, caller]) => `${String(caller)} is not a guardian of this account`,
+  PatientRegistry__InvalidNewController: ([wallet]) =>
+    `${String(wallet)} cannot take over the account: the new wallet must be a fresh one (not registered, controlling no account, not a guardian)`,
+  PatientRegistry__NoActiveRecovery: () => 'This account has no recovery under way',
+  PatientRegistry__WrongRecovery: ([, nonce, active]) =>
+    `Recovery #${String(nonce)} is no longer the one under way (that is #${String(active)}): it was cancelled or replaced`,
+  PatientRegistry__AlreadyApproved: ([, nonce]) => `You already approved recovery #${String(nonce)}`,
+  PatientRegistry__NotEnoughApprovals: ([, count, threshold]) =>
+    `The recovery has ${String(count)} of the ${String(threshold)} guardian approvals it needs`,
+  PatientRegistry__RecoveryNotReady: ([, readyAt]) =>
+    `The recovery's waiting period runs until ${isoTime(readyAt)}; it can be completed from then (until it completes, the old wallet can still cancel it)`,
 };
 
 /** The custom error a revert carries, decoded against every Consentry contract. */
