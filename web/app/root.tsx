@@ -86,6 +86,9 @@ function Header({ config }: { config: PublicConfig }) {
               <NavLink to="/access">Access</NavLink>
             </li>
             <li>
+              <NavLink to="/recovery">Recovery</NavLink>
+            </li>
+            <li>
               <NavLink to="/eligibility">Studies</NavLink>
             </li>
             <li>

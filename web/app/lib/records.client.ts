@@ -56,20 +56,31 @@ export class ApiCallError extends Error {
   }
 }
 
-async function api<T>(path: string, init?: RequestInit): Promise<T> {
+export async function api<T>(path: string, init?: RequestInit): Promise<T> {
   const res = await fetch(path, { credentials: 'same-origin', ...init, headers: { 'content-type': 'application/json', ...init?.headers } });
   const body = (await res.json().catch(() => null)) as (T & { error?: { code: string; message: string } }) | null;
   if (!res.ok || !body) throw new ApiCallError(body?.error?.code ?? `HTTP_${res.status}`, body?.error?.message ?? `The server answered ${res.status}`);
   return body;
 }
 
-/** Signs in (a free signed message) unless this browser already has a session for `account`. */
-export async function ensureSession(config: Config, account: Address, chainId: number): Promise<void> {
+/**
+ * Signs in (a free signed message) unless this browser already has a session for `wallet`. The session
+ * names the account the wallet controls (itself, or the account a recovery moved to it); with
+ * `expectedAccount`, a session that names another account (one made before a recovery completed) is
+ * replaced by a fresh sign-in.
+ */
+export async function ensureSession(config: Config, wallet: Address, chainId: number, expectedAccount?: Address): Promise<void> {
   const who = await fetch('/api/session', { credentials: 'same-origin' });
-  if (who.ok && ((await who.json()) as { address: string }).address.toLowerCase() === account.toLowerCase()) return;
+  if (who.ok) {
+    const body = (await who.json()) as { address: string; account?: string; wallet?: string };
+    const sessionWallet = body.wallet ?? body.address;
+    const sessionAccount = body.account ?? body.address;
+    const walletOk = sessionWallet.toLowerCase() === wallet.toLowerCase();
+    if (walletOk && (!expectedAccount || sessionAccount.toLowerCase() === expectedAccount.toLowerCase())) return;
+  }
   const issuedAt = Math.floor(Date.now() / 1000);
-  const signature = await signTypedData(config, { account, ...sessionTypedData(chainId, account, issuedAt) });
-  await api('/api/session', { method: 'POST', body: JSON.stringify({ address: account, issuedAt, signature }) });
+  const signature = await signTypedData(config, { account: wallet, ...sessionTypedData(chainId, wallet, issuedAt) });
+  await api('/api/session', { method: 'POST', body: JSON.stringify({ address: wallet, issuedAt, signature }) });
 }
 
 let definitions: Promise<void> | undefined;

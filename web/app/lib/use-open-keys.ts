@@ -24,7 +24,11 @@ export interface OpenKeys {
   unlock: () => Promise<void>;
 }
 
-export function useOpenKeys(address: Address, config: PublicConfig): OpenKeys {
+/**
+ * `address` is the wallet (it signs); `account`, when known, is the patient account it acts for
+ * (usePatientAccount): a session made for another account (before a recovery completed) is renewed.
+ */
+export function useOpenKeys(address: Address, config: PublicConfig, account?: Address): OpenKeys {
   const wagmiConfig = useConfig();
   const keys = useSyncExternalStore(subscribeKeys, () => keyFor(address), () => undefined);
   const [signedIn, setSignedIn] = useState(false);
@@ -39,7 +43,7 @@ export function useOpenKeys(address: Address, config: PublicConfig): OpenKeys {
         const signature = await signTypedData(wagmiConfig, { account: address, ...keyDerivationTypedData(config.chainId) });
         rememberKey(address, deriveEncryptionKeyPair(signature));
       }
-      await ensureSession(wagmiConfig, address, config.chainId);
+      await ensureSession(wagmiConfig, address, config.chainId, account);
       setSignedIn(true);
     } catch (err) {
       setProblem(describeError(err, { rpcUrl: config.rpcUrl, stage: 'signing' }));

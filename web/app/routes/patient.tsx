@@ -1,5 +1,5 @@
 import type { MetaFunction } from '@remix-run/node';
-import { useRouteLoaderData } from '@remix-run/react';
+import { Link, useRouteLoaderData } from '@remix-run/react';
 import { useQuery } from '@tanstack/react-query';
 import { useState, useSyncExternalStore } from 'react';
 import type { Address } from 'viem';
@@ -7,11 +7,13 @@ import { useAccount, useConfig, useReadContract, useSwitchChain } from 'wagmi';
 import { patientRegistryAbi } from '@consentry/sdk/abi/generated';
 import { keyFingerprint } from '@consentry/sdk/keys';
 import { ConnectPanel, shortAddress } from '../components/ConnectWallet.tsx';
+import { RecoveryBanner } from '../components/RecoveryBanner.tsx';
 import { describeError } from '../lib/errors.ts';
 import { keyFor, subscribeKeys } from '../lib/keyring.ts';
 import { fetchPatient, type IndexedPatient } from '../lib/patient-status.ts';
 import type { PublicConfig } from '../lib/public-config.ts';
 import { signUp, type SignUpProgress } from '../lib/signup.ts';
+import { usePatientAccount } from '../lib/use-patient-account.ts';
 import type { loader as rootLoader } from '../root.tsx';
 
 export const meta: MetaFunction = () => [{ title: 'Patient sign-up · Consentry' }];
@@ -28,7 +30,7 @@ export default function PatientPage() {
         message (free, no transaction) from which this browser derives the key; the secret half never leaves this page.
       </p>
       {status === 'connected' && address ? (
-        <PatientAccount key={address} config={config} address={address} />
+        <PatientGate key={address} config={config} address={address} />
       ) : (
         <section aria-labelledby="connect-title" className="panel">
           <h2 id="connect-title">Connect a wallet to begin</h2>
@@ -45,7 +47,27 @@ export default function PatientPage() {
 
 type View = 'checking' | 'unregistered' | 'waiting-for-indexer' | 'registered';
 
-function PatientAccount({ config, address }: { config: PublicConfig; address: Address }) {
+/** The account this wallet acts for: its own, or one a recovery moved to it (decision 031). */
+function PatientGate({ config, address }: { config: PublicConfig; address: Address }) {
+  const patient = usePatientAccount(config, address);
+  if (!patient.account) {
+    return (
+      <section className="panel" aria-labelledby="status-title" data-testid="patient-status" data-status="checking">
+        <h2 id="status-title">Your status</h2>
+        <p role="status">Checking your registration…</p>
+      </section>
+    );
+  }
+  return (
+    <>
+      {patient.controls ? <RecoveryBanner config={config} wallet={address} account={patient.account} /> : null}
+      <PatientAccount key={patient.account} config={config} wallet={address} account={patient.account} />
+    </>
+  );
+}
+
+/** `wallet` signs; `account` is the patient account it acts for (the same address unless recovered). */
+function PatientAccount({ config, wallet: address, account }: { config: PublicConfig; wallet: Address; account: Address }) {
   const wagmiConfig = useConfig();
   const { chainId: walletChainId } = useAccount();
   const { switchChain, isPending: switching, error: switchError } = useSwitchChain();
@@ -56,15 +78,15 @@ function PatientAccount({ config, address }: { config: PublicConfig; address: Ad
     address: registry,
     abi: patientRegistryAbi,
     functionName: 'isRegistered',
-    args: [address],
+    args: [account],
     chainId: config.chainId,
     query: { enabled: Boolean(registry) },
   });
 
   const registeredOnChain = onChain.data === true || progress.stage === 'confirmed';
   const indexed = useQuery({
-    queryKey: ['patient', config.chainId, address.toLowerCase()],
-    queryFn: () => fetchPatient(address),
+    queryKey: ['patient', config.chainId, account.toLowerCase()],
+    queryFn: () => fetchPatient(account),
     // Until the index has the patient we poll, but only when the chain says there is something to see.
     refetchInterval: (q) => (q.state.data ? false : registeredOnChain ? 1000 : false),
   });
@@ -98,6 +120,12 @@ function PatientAccount({ config, address }: { config: PublicConfig; address: Ad
         <h2 id="status-title">Your status</h2>
         <p className="muted">
           Wallet <code title={address}>{shortAddress(address)}</code>
+          {account.toLowerCase() !== address.toLowerCase() ? (
+            <>
+              {' '}
+              · acting for account <code title={account} data-testid="patient-account">{shortAddress(account)}</code>, recovered to this wallet
+            </>
+          ) : null}
         </p>
         {view === 'registered' && patient ? <Registered patient={patient} address={address} /> : null}
         {view === 'waiting-for-indexer' ? (
@@ -187,7 +215,10 @@ function Registered({ patient, address }: { patient: IndexedPatient; address: Ad
         </p>
       ) : null}
       {localMatches === false ? (
-        <p className="notice">The key derived in this browser does not match the registered key (was it rotated?).</p>
+        <p className="notice">
+          The key derived in this browser does not match the registered key (was it rotated?). If a recovery moved your account to this wallet,
+          restore your key and re-seal your records on the <Link to="/recovery">Recovery</Link> page.
+        </p>
       ) : null}
     </div>
   );

@@ -12,6 +12,7 @@ import { ConnectPanel } from '../components/ConnectWallet.tsx';
 import { describeError } from '../lib/errors.ts';
 import type { PublicConfig } from '../lib/public-config.ts';
 import { useOpenKeys } from '../lib/use-open-keys.ts';
+import { usePatientAccount } from '../lib/use-patient-account.ts';
 import {
   correctRecord,
   decryptVersion,
@@ -55,11 +56,15 @@ export default function RecordsPage() {
   );
 }
 
-/** Before anything is shown: the encryption key (derived from a signature) and a session. */
+/**
+ * Before anything is shown: the account this wallet acts for (itself, or the account a recovery moved
+ * to it), the encryption key (derived from a signature) and a session.
+ */
 function RecordsGate({ config, address }: { config: PublicConfig; address: Address }) {
-  const { keys, open: ready, busy, problem, unlock: open } = useOpenKeys(address, config);
+  const patient = usePatientAccount(config, address);
+  const { keys, open: ready, busy, problem, unlock: open } = useOpenKeys(address, config, patient.account);
 
-  if (ready && keys) return <RecordsWorkspace config={config} address={address} keys={keys} />;
+  if (ready && keys && patient.account) return <RecordsWorkspace config={config} wallet={address} address={patient.account} keys={keys} />;
   return (
     <section className="panel" aria-labelledby="records-open">
       <h2 id="records-open">Open your records</h2>
@@ -67,7 +72,7 @@ function RecordsGate({ config, address }: { config: PublicConfig; address: Addre
         Your wallet signs two free messages: one from which this browser derives your encryption key (it never leaves
         this page), and one that signs you in to the record store. Neither is a transaction.
       </p>
-      <button type="button" className="button button--primary" disabled={busy} onClick={open}>
+      <button type="button" className="button button--primary" disabled={busy || !patient.account} onClick={open}>
         {busy ? 'Waiting for your wallet…' : 'Open my records'}
       </button>
       {problem ? (
@@ -99,9 +104,10 @@ function groupRecords(data: RecordsData): RecordView[] {
   });
 }
 
-function RecordsWorkspace({ config, address, keys }: { config: PublicConfig; address: Address; keys: EncryptionKeyPair }) {
+/** `address` is the patient account (records are keyed by it); `wallet` signs for it. */
+function RecordsWorkspace({ config, wallet, address, keys }: { config: PublicConfig; wallet: Address; address: Address; keys: EncryptionKeyPair }) {
   const queryClient = useQueryClient();
-  const sharing = useCommitteeSharing(config, address, keys);
+  const sharing = useCommitteeSharing(config, wallet, keys);
   const records = useQuery({
     queryKey: ['records', address.toLowerCase()],
     queryFn: fetchRecords,
