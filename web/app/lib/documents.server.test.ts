@@ -15,6 +15,8 @@ import { studyMetadataHash, type StudyMetadata } from '@consentry/sdk/zk/study-m
 
 const dataDir = mkdtempSync(join(tmpdir(), 'consentry-documents-'));
 process.env.DATA_DIR = dataDir;
+// No deployment here: a wallet signs in as its own account (session.server.ts asks no chain).
+process.env.DEPLOYMENTS_DIR = dataDir;
 process.env.CHAIN_ID = '31337';
 delete process.env.DATABASE_URL;
 

@@ -1,15 +1,21 @@
 /**
- * Sessions for the records API. A patient signs the sign-in message (sdk/records/session.ts); the
- * server verifies it and sets an HttpOnly cookie `<address>.<expiry>.<HMAC>` under a secret kept
- * in DATA_DIR (created on first use, so sessions survive a restart). The cookie says who is
- * calling; it never carries or unlocks a key.
+ * Sessions for the records API. A wallet signs the sign-in message (sdk/records/session.ts); the
+ * server verifies it, asks the chain which patient account the wallet controls (decision 031: after a
+ * recovery, a new wallet acts for an account registered by another address) and sets an HttpOnly
+ * cookie `<wallet>.<account>.<expiry>.<HMAC>` under a secret kept in DATA_DIR (created on first use,
+ * so sessions survive a restart). The cookie says who is calling and for which account; it never
+ * carries or unlocks a key. A wallet signs in again after a recovery moves an account to it.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getAddress, verifyTypedData, type Address, type Hex } from 'viem';
+import { getAddress, verifyTypedData, type Address, type Hex, type PublicClient } from 'viem';
 import { z } from 'zod';
+import { publicClientFor } from '@consentry/sdk/clients';
+import { readDeployment } from '@consentry/sdk/deployment';
+import { ConsentryError } from '@consentry/sdk/errors';
 import { SESSION_SIGNATURE_WINDOW_S, sessionTypedData } from '@consentry/sdk/records/session';
+import { patientAccountOf } from '@consentry/sdk/recovery/actions';
 import { serverConfig } from './config.server.ts';
 
 const COOKIE = 'consentry_session';
@@ -60,8 +66,35 @@ const signInSchema = z.object({
   signature: z.string().regex(/^0x[0-9a-fA-F]+$/),
 });
 
+/**
+ * The account `wallet` acts for, from the chain: the account it controls, or the wallet itself when
+ * it controls none (a clinician, a wallet not registered yet). Without a deployment there is no
+ * registry and so no recovery: the wallet is its own account. A wallet whose account a recovery moved
+ * to another wallet is refused: it must not act as that account any more.
+ */
+export async function accountForWallet(wallet: Address, client?: PublicClient): Promise<Address> {
+  const { config } = serverConfig();
+  let registry: Address;
+  try {
+    registry = readDeployment(config.CHAIN_ID, config.DEPLOYMENTS_DIR).contracts.PatientRegistry.address;
+  } catch (err) {
+    if (err instanceof ConsentryError && err.code === 'DEPLOYMENT_NOT_FOUND') return wallet;
+    throw err;
+  }
+  let resolved: Awaited<ReturnType<typeof patientAccountOf>>;
+  try {
+    resolved = await patientAccountOf(client ?? (publicClientFor(config.RPC_URL, config.CHAIN_ID, { retryCount: 1 }) as PublicClient), registry, wallet);
+  } catch {
+    throw new ApiError(503, 'CHAIN_UNAVAILABLE', 'The chain cannot be read to find the account this wallet controls; try again in a moment');
+  }
+  if (resolved.movedTo) {
+    throw new ApiError(403, 'ACCOUNT_RECOVERED', `This wallet's account was recovered to another wallet (${resolved.movedTo}); sign in with that one`);
+  }
+  return getAddress(resolved.account);
+}
+
 /** Checks a signed sign-in and returns the Set-Cookie header for its session. */
-export async function signIn(body: unknown, now = Date.now()): Promise<{ address: Address; cookie: string }> {
+export async function signIn(body: unknown, now = Date.now()): Promise<{ address: Address; account: Address; cookie: string }> {
   const parsed = signInSchema.safeParse(body);
   if (!parsed.success) throw new ApiError(400, 'BAD_SIGN_IN', 'A sign-in needs address, issuedAt and signature');
   const { issuedAt, signature } = parsed.data;
@@ -71,24 +104,46 @@ export async function signIn(body: unknown, now = Date.now()): Promise<{ address
   }
   const ok = await verifyTypedData({ address, signature: signature as Hex, ...sessionTypedData(serverConfig().config.CHAIN_ID, address, issuedAt) });
   if (!ok) throw new ApiError(401, 'BAD_SIGNATURE', 'The sign-in signature is not from this address');
+  const account = await accountForWallet(address);
   const expires = Math.floor(now / 1000) + SESSION_S;
-  const payload = `${address.toLowerCase()}.${expires}`;
-  return { address, cookie: `${COOKIE}=${payload}.${mac(payload)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${SESSION_S}` };
+  const payload = `${address.toLowerCase()}.${account.toLowerCase()}.${expires}`;
+  return { address, account, cookie: `${COOKIE}=${payload}.${mac(payload)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${SESSION_S}` };
 }
 
-/** The signed-in patient's address (lowercase), or a 401. */
-export function requirePatient(request: Request, now = Date.now()): Address {
+export interface Session {
+  /** The wallet that signed in (lowercase). */
+  wallet: Address;
+  /** The patient account it acts for (lowercase): the one it controls, or the wallet itself. */
+  account: Address;
+}
+
+/** The signed-in session, or a 401. */
+export function requireSession(request: Request, now = Date.now()): Session {
   const cookie = request.headers.get('cookie') ?? '';
   const value = cookie
     .split(';')
     .map((c) => c.trim())
     .find((c) => c.startsWith(`${COOKIE}=`))
     ?.slice(COOKIE.length + 1);
-  const [address, expires, tag] = value?.split('.') ?? [];
-  if (!address || !expires || !tag) throw new ApiError(401, 'NOT_SIGNED_IN', 'Sign in first: your wallet signs a free message');
-  const expected = Buffer.from(mac(`${address}.${expires}`));
+  const parts = value?.split('.') ?? [];
+  const [wallet, account, expires, tag] = parts;
+  if (parts.length !== 4 || !wallet || !account || !expires || !tag) throw new ApiError(401, 'NOT_SIGNED_IN', 'Sign in first: your wallet signs a free message');
+  const expected = Buffer.from(mac(`${wallet}.${account}.${expires}`));
   const given = Buffer.from(tag);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw new ApiError(401, 'NOT_SIGNED_IN', 'The session is not valid; sign in again');
   if (Number(expires) * 1000 < now) throw new ApiError(401, 'SESSION_EXPIRED', 'The session has expired; sign in again');
-  return address as Address;
+  return { wallet: wallet as Address, account: account as Address };
+}
+
+/**
+ * The signed-in patient's account (lowercase), or a 401: what records, shares and grants are keyed
+ * by. After a recovery it is the account the wallet took over, not the wallet's own address.
+ */
+export function requirePatient(request: Request, now = Date.now()): Address {
+  return requireSession(request, now).account;
+}
+
+/** The signed-in wallet (lowercase), or a 401: who signs, e.g. a guardian releasing its share. */
+export function requireWallet(request: Request, now = Date.now()): Address {
+  return requireSession(request, now).wallet;
 }

@@ -18,6 +18,8 @@ import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
 // because the server never reads the committee, it only checks what each share's header says.
 const dataDir = mkdtempSync(join(tmpdir(), 'consentry-shares-'));
 process.env.DATA_DIR = dataDir;
+// No deployment here: a wallet signs in as its own account (session.server.ts asks no chain).
+process.env.DEPLOYMENTS_DIR = dataDir;
 process.env.CHAIN_ID = '31337';
 delete process.env.DATABASE_URL;
 

@@ -22,6 +22,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'consentry-webhook-'));
   process.env.DATA_DIR = dir;
   process.env.RPC_URL = anvil.rpcUrl;
+  // No contracts on this chain: a wallet signs in as its own account (session.server.ts asks no registry).
+  process.env.DEPLOYMENTS_DIR = dir;
   const issuedAt = Math.floor(Date.now() / 1000);
   const signature = await privateKeyToAccount(patient.privateKey).signTypedData(sessionTypedData(31337, patient.address, issuedAt));
   cookie = (await signIn({ address: patient.address, issuedAt, signature })).cookie.split(';')[0]!;

@@ -1,11 +1,13 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node';
-import { jsonError, requirePatient, signIn } from '../lib/session.server.ts';
+import { jsonError, requireSession, signIn } from '../lib/session.server.ts';
 
-// GET /api/session: who is signed in (401 if nobody). POST: sign in with a signed message.
+// GET /api/session: who is signed in, {address (the wallet), account (the patient account it acts
+// for)}; 401 if nobody. POST: sign in with a signed message.
 
 export async function loader({ request }: LoaderFunctionArgs) {
   try {
-    return Response.json({ address: requirePatient(request) });
+    const { wallet, account } = requireSession(request);
+    return Response.json({ address: wallet, account });
   } catch (err) {
     return jsonError(err);
   }
@@ -13,8 +15,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   try {
-    const { address, cookie } = await signIn(await request.json().catch(() => null));
-    return Response.json({ address }, { headers: { 'set-cookie': cookie } });
+    const { address, account, cookie } = await signIn(await request.json().catch(() => null));
+    return Response.json({ address, account }, { headers: { 'set-cookie': cookie } });
   } catch (err) {
     return jsonError(err);
   }

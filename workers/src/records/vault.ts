@@ -204,6 +204,16 @@ export class Vault {
     return this.#db.select().from(t).where(where).orderBy(asc(t.createdAt), asc(t.recordId), asc(t.version));
   }
 
+  /** Every stored version of these records of the patient (in chunks of 500 ids). */
+  async versionsOfRecords(patient: string, recordIds: readonly string[]): Promise<VersionRow[]> {
+    const t = this.#t.vaultRecordVersion;
+    const out: VersionRow[] = [];
+    for (let i = 0; i < recordIds.length; i += 500) {
+      out.push(...((await this.#db.select().from(t).where(and(eq(t.patient, patient.toLowerCase()), inArray(t.recordId, recordIds.slice(i, i + 500))))) as VersionRow[]));
+    }
+    return out;
+  }
+
   /** The newest stored version of each of these records. */
   async latest(patient: string, recordIds: readonly string[]): Promise<Map<string, VersionRow>> {
     const t = this.#t.vaultRecordVersion;
