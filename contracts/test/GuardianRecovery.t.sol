@@ -31,6 +31,8 @@ abstract contract GuardianRecoveryFixture is Test {
 
     /// @dev Guardian wallet number i (distinct from every other test address).
     function _guardian(uint256 i) internal pure returns (address) {
+        // casting to 'uint160' is safe because i is a small index
+        // forge-lint: disable-next-line(unsafe-typecast)
         return address(uint160(0x6000 + i));
     }
 
