@@ -579,6 +579,132 @@ contract AccessGrantsTest is AccessGrantsFixture {
         grants.closeBreakGlass(ALICE, ER);
     }
 
+    function test_revoke_walletControllingNoAccount_reverts() public {
+        vm.expectRevert(abi.encodeWithSelector(IAccessGrants.AccessGrants__PatientNotRegistered.selector, BOB));
+        vm.prank(BOB);
+        grants.revoke(CLINIC);
+    }
+
+    // ---------------------------------------------------------------- after a guardian recovery
+
+    address internal constant NEW_WALLET = address(0x2E11);
+
+    /// @dev Two of ALICE's three guardians move her account to NEW_WALLET; the delay passes.
+    function _recoverAlice() internal {
+        address[] memory guardians = new address[](3);
+        // casting to 'uint160' is safe because 0x6000 + i is tiny
+        // forge-lint: disable-next-line(unsafe-typecast)
+        for (uint256 i = 0; i < 3; ++i) guardians[i] = address(uint160(0x6000 + i));
+        vm.prank(ALICE);
+        patients.setGuardians(guardians, 2, 1 days);
+        vm.prank(guardians[0]);
+        patients.startRecovery(ALICE, NEW_WALLET, KEY_A);
+        vm.prank(guardians[2]);
+        patients.approveRecovery(ALICE, 1);
+        vm.warp(block.timestamp + 1 days);
+        patients.completeRecovery(ALICE);
+        assertEq(patients.accountOf(NEW_WALLET), ALICE);
+    }
+
+    function test_recovered_newWalletApprovesAndRevokes_oldCannot() public {
+        uint256 granted = _request(CLINIC, LABS_IMAGING, WEEK);
+        _approve(granted, LABS_IMAGING, WEEK);
+        uint256 pending = _request(INSURER, LABS_IMAGING, WEEK);
+        _recoverAlice();
+
+        // The old wallet acts for no account any more.
+        vm.expectRevert(abi.encodeWithSelector(IAccessGrants.AccessGrants__Unauthorized.selector, pending, ALICE));
+        vm.prank(ALICE);
+        grants.approve(pending, LABS_IMAGING, WEEK);
+        vm.expectRevert(abi.encodeWithSelector(IAccessGrants.AccessGrants__PatientNotRegistered.selector, ALICE));
+        vm.prank(ALICE);
+        grants.revoke(CLINIC);
+        assertTrue(grants.isLive(ALICE, CLINIC, LABS));
+
+        // The new wallet acts for the account, whose grants stay keyed by the account.
+        vm.expectEmit(true, true, true, true, address(grants));
+        emit IAccessGrants.RequestApproved(
+            pending, ALICE, INSURER, uint16(1 << LABS), IAccessGrants.Purpose.TREAT, uint64(block.timestamp) + WEEK
+        );
+        vm.prank(NEW_WALLET);
+        grants.approve(pending, uint16(1 << LABS), WEEK);
+        assertEq(grants.liveCategories(ALICE, INSURER), uint16(1 << LABS));
+        assertEq(grants.liveCategories(NEW_WALLET, INSURER), 0);
+
+        vm.expectEmit(true, true, true, true, address(grants));
+        emit IAccessGrants.GrantRevoked(ALICE, CLINIC, granted);
+        vm.prank(NEW_WALLET);
+        grants.revoke(CLINIC);
+        assertFalse(grants.isLive(ALICE, CLINIC, LABS));
+
+        // Requests are still addressed to the account; the new wallet is not a patient of its own.
+        uint256 next = _request(CLINIC, LABS_IMAGING, WEEK);
+        assertEq(grants.requestOf(next).patient, ALICE);
+        vm.expectRevert(abi.encodeWithSelector(IAccessGrants.AccessGrants__PatientNotRegistered.selector, NEW_WALLET));
+        vm.prank(CLINIC);
+        grants.requestAccess(NEW_WALLET, LABS_IMAGING, IAccessGrants.Purpose.TREAT, WEEK);
+    }
+
+    function test_recovered_newWalletDeniesAndSetsPolicy_oldCannot() public {
+        uint256 id = _request(CLINIC, LABS_IMAGING, WEEK);
+        _recoverAlice();
+        vm.expectRevert(abi.encodeWithSelector(IAccessGrants.AccessGrants__Unauthorized.selector, id, ALICE));
+        vm.prank(ALICE);
+        grants.deny(id);
+        vm.expectRevert(abi.encodeWithSelector(IAccessGrants.AccessGrants__PatientNotRegistered.selector, ALICE));
+        vm.prank(ALICE);
+        grants.setPolicy(0, _kindBit(IOrganizationRegistry.Kind.Insurer));
+
+        vm.expectEmit(true, true, true, true, address(grants));
+        emit IAccessGrants.RequestDenied(id, ALICE, CLINIC);
+        vm.prank(NEW_WALLET);
+        grants.deny(id);
+
+        uint16 mh = uint16(1 << MENTAL_HEALTH);
+        vm.expectEmit(true, false, false, true, address(grants));
+        emit IAccessGrants.PolicyUpdated(ALICE, mh, 0);
+        vm.prank(NEW_WALLET);
+        grants.setPolicy(mh, 0);
+        assertEq(grants.policyOf(ALICE).neverShare, mh);
+        assertEq(grants.policyOf(NEW_WALLET).neverShare, 0);
+    }
+
+    function test_recovered_newWalletClosesBreakGlass_oldCannot() public {
+        _recoverAlice();
+        vm.prank(ER);
+        grants.breakGlass(ALICE, keccak256("r"), 0);
+        vm.expectRevert(abi.encodeWithSelector(IAccessGrants.AccessGrants__NotPatientOrProvider.selector, ALICE));
+        vm.prank(ALICE);
+        grants.closeBreakGlass(ALICE, ER);
+        vm.expectEmit(true, true, true, true, address(grants));
+        emit IAccessGrants.BreakGlassClosed(ALICE, ER, NEW_WALLET);
+        vm.prank(NEW_WALLET);
+        grants.closeBreakGlass(ALICE, ER);
+        assertEq(grants.liveCategories(ALICE, ER), 0);
+    }
+
+    function test_recoveryCancelled_oldWalletKeepsActing() public {
+        uint256 id = _request(CLINIC, LABS_IMAGING, WEEK);
+        address[] memory guardians = new address[](2);
+        guardians[0] = address(0x6000);
+        guardians[1] = address(0x6001);
+        vm.prank(ALICE);
+        patients.setGuardians(guardians, 2, 1 days);
+        vm.prank(guardians[0]);
+        patients.startRecovery(ALICE, NEW_WALLET, KEY_A);
+        vm.prank(guardians[1]);
+        patients.approveRecovery(ALICE, 1);
+        vm.prank(ALICE);
+        patients.cancelRecovery();
+        vm.warp(block.timestamp + 2 days);
+
+        vm.expectRevert(abi.encodeWithSelector(IAccessGrants.AccessGrants__Unauthorized.selector, id, NEW_WALLET));
+        vm.prank(NEW_WALLET);
+        grants.approve(id, LABS_IMAGING, WEEK);
+        _approve(id, LABS_IMAGING, WEEK);
+        assertTrue(grants.isLive(ALICE, CLINIC, LABS));
+    }
+
     // ---------------------------------------------------------------- fuzz
 
     /// Approval never widens categories nor extends the duration; it succeeds exactly when it narrows.
