@@ -73,6 +73,21 @@ const COMMANDS: Record<string, Command> = {
     usage: `consentry refund <purchaseId> ${KEY_USAGE}`,
     load: () => import('./market.ts').then((m) => m.runRefund),
   },
+  guardians: {
+    summary: 'Your account\'s guardians: show them, name them (t of m, a first set at once, a change after 48 h), apply or withdraw a change',
+    usage: `consentry guardians show [<account>] | guardians set <address,...> --threshold <t> [--delay 48h] | guardians apply [<account>] | guardians cancel ${KEY_USAGE}`,
+    load: () => import('./recovery.ts').then((m) => m.runGuardians),
+  },
+  recovery: {
+    summary: 'Recover an account whose wallet is lost: status, start and approve (guardians), cancel (the old wallet), complete, release a guardian\'s share',
+    usage: `consentry recovery status <account> | recovery start <account> --new-wallet <address> --recovery-key <hex> | recovery approve|complete|release <account> | recovery cancel ${KEY_USAGE}`,
+    load: () => import('./recovery.ts').then((m) => m.runRecovery),
+  },
+  backup: {
+    summary: 'Back up your encryption key: split to your guardians, or printed as 24 words on paper',
+    usage: `consentry backup guardians | backup paper ${KEY_USAGE}`,
+    load: () => import('./recovery.ts').then((m) => m.runBackup),
+  },
   audit: {
     summary: 'An IRB\'s consent-trail audit of a study: export it (CSV and a self-checking JSON bundle), or verify a bundle offline and on chain',
     usage: 'consentry audit export <studyId> --out <dir> [--block <N>] | audit verify <bundle.json> [--offline]',
