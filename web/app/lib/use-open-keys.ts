@@ -9,7 +9,7 @@ import { useConfig } from 'wagmi';
 import { signTypedData } from 'wagmi/actions';
 import { deriveEncryptionKeyPair, keyDerivationTypedData, type EncryptionKeyPair } from '@consentry/sdk/keys';
 import { describeError } from './errors.ts';
-import { keyFor, rememberKey, subscribeKeys } from './keyring.ts';
+import { keyFor, loadIdentityRoot, rememberKey, subscribeKeys } from './keyring.ts';
 import type { PublicConfig } from './public-config.ts';
 import { ensureSession } from './records.client.ts';
 
@@ -44,6 +44,8 @@ export function useOpenKeys(address: Address, config: PublicConfig, account?: Ad
         rememberKey(address, deriveEncryptionKeyPair(signature));
       }
       await ensureSession(wagmiConfig, address, config.chainId, account);
+      // After a rotation the zk identity derives from the account's first key, kept in its keyring.
+      await loadIdentityRoot(keyFor(address)!);
       setSignedIn(true);
     } catch (err) {
       setProblem(describeError(err, { rpcUrl: config.rpcUrl, stage: 'signing' }));

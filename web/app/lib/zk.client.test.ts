@@ -14,6 +14,7 @@ import { deriveEncryptionKeyPair, keyDerivationTypedData, type EncryptionKeyPair
 import type { FhirResource } from '@consentry/sdk/records/fhir-types';
 import { synthesizeBundles } from '@consentry/sdk/synth/generate';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
+import { rememberIdentityRoot } from './keyring.ts';
 import { issuerKeyFromSecret, verifyCredential } from '@consentry/sdk/zk/credential';
 import { fromBase64, toBase64 } from '@consentry/sdk/records/versions';
 import { createIssuer } from '@consentry/workers/src/issuer/issuer.ts';
@@ -46,6 +47,17 @@ describe('the patient zk identity', () => {
   it('is the same for the same wallet and differs between wallets', async () => {
     expect(zkIdentity(alice)).toEqual(zkIdentity(await keysOf(2)));
     expect(zkIdentity(alice).secret).not.toBe(zkIdentity(bob).secret);
+  });
+
+  it("after a rotation or recovery, is the account's first key's identity, opened from the keyring", async () => {
+    // Bob's wallet now controls Alice's account; the keyring keeps Alice's first secret sealed to Bob's key.
+    const bobAgain = await keysOf(3);
+    const before = zkIdentity(bobAgain);
+    const { openKeyring, keyringEntry } = await import('@consentry/sdk/recovery/keyring');
+    const { root } = openKeyring([keyringEntry(alice.secretKey, bobAgain.publicKey)], bobAgain.secretKey);
+    rememberIdentityRoot(bobAgain, root);
+    expect(zkIdentity(bobAgain)).toEqual(zkIdentity(alice));
+    expect(zkIdentity(bobAgain)).not.toEqual(before);
   });
 });
 

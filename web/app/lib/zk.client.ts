@@ -19,6 +19,7 @@ import { parseCredential, verifyCredential, type Credential } from '@consentry/s
 import { identityCommitment, identitySecretFromSeed } from '@consentry/sdk/zk/identity';
 import { identitySeedFromEncryptionKey } from '@consentry/sdk/zk/study-account';
 import { decryptVersion, fetchRecords, type ApiVersion } from './records.client.ts';
+import { identityRootOf } from './keyring.ts';
 import {
   bundleFromWire,
   type FromWorker,
@@ -47,18 +48,21 @@ export interface ZkIdentity {
   commitment: bigint;
 }
 
-const identities = new WeakMap<EncryptionKeyPair, ZkIdentity>();
+const identities = new WeakMap<Uint8Array, ZkIdentity>();
 
 /**
- * The patient's zk identity, from their encryption key (itself from their wallet's signature), so
- * the same wallet has the same identity on every device and nothing new must be kept.
+ * The patient's zk identity, from their account's first encryption key (itself from a wallet's
+ * signature): the current key until the account rotates it, then the root its keyring opens
+ * (keyring.ts, decision 031). So the same account has the same identity on every device and after a
+ * recovery, and nothing new must be kept.
  */
 export function zkIdentity(keys: EncryptionKeyPair): ZkIdentity {
-  let id = identities.get(keys);
+  const root = identityRootOf(keys);
+  let id = identities.get(root);
   if (!id) {
-    const secret = identitySecretFromSeed(identitySeedFromEncryptionKey(keys.secretKey));
+    const secret = identitySecretFromSeed(identitySeedFromEncryptionKey(root));
     id = { secret, commitment: identityCommitment(secret) };
-    identities.set(keys, id);
+    identities.set(root, id);
   }
   return id;
 }
