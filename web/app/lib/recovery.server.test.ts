@@ -249,6 +249,8 @@ describe('recovery API on a real chain', () => {
     // Its session from before still names the account, but the chain refuses its writes.
     const entry = keyringEntry(patient.keys.secretKey, newWallet.keys.publicKey);
     expect(refused(await call(routes.keyring, '/api/keyring', { cookie: patientCookie, body: entry }))).toMatchObject({ status: 403, code: 'NOT_CONTROLLER', message: expect.stringContaining(newWallet.address) });
+    // The same for the record routes: an upload (even a malformed one is refused first for who sends it).
+    expect(refused(await call(routes.records, '/api/records', { cookie: patientCookie, body: { versions: [], blobs: [] } }))).toMatchObject({ status: 403, code: 'NOT_CONTROLLER' });
 
     const newCookie = await cookieFor(newWallet);
     expect((await call(routes.session, '/api/session', { cookie: newCookie })).body).toEqual({ address: newWallet.address.toLowerCase(), account: patient.address.toLowerCase() });

@@ -147,3 +147,23 @@ export function requirePatient(request: Request, now = Date.now()): Address {
 export function requireWallet(request: Request, now = Date.now()): Address {
   return requireSession(request, now).wallet;
 }
+
+/**
+ * The signed-in patient's account for a write, checked against the chain now: a session signed before
+ * a recovery moved the account to another wallet (it lasts up to 12 hours) is refused, so a lost or
+ * stolen wallet cannot upload, erase, re-share or set webhooks for the account it no longer controls.
+ */
+export async function requireCurrentPatient(request: Request, now = Date.now()): Promise<Address> {
+  const { wallet, account } = requireSession(request, now);
+  let current: Address;
+  try {
+    current = await accountForWallet(wallet as Address);
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'ACCOUNT_RECOVERED') {
+      throw new ApiError(403, 'NOT_CONTROLLER', `${err.message.replace(/; sign in with that one$/, '')}: this session can no longer act for it`);
+    }
+    throw err;
+  }
+  if (current.toLowerCase() !== account.toLowerCase()) throw new ApiError(401, 'SESSION_STALE', 'The account this wallet acts for has changed since you signed in; sign in again');
+  return account;
+}

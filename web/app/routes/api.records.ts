@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node';
 import { recordsOf, storeUpload } from '../lib/records.server.ts';
-import { jsonError, requirePatient } from '../lib/session.server.ts';
+import { jsonError, requireCurrentPatient, requirePatient } from '../lib/session.server.ts';
 
 // GET /api/records: the signed-in patient's versions, erasures and anchors (no plaintext exists
 // here to return). POST: store new versions with their ciphertexts.
@@ -15,7 +15,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   try {
-    const patient = requirePatient(request);
+    const patient = await requireCurrentPatient(request);
     return Response.json(await storeUpload(patient, await request.json().catch(() => null)));
   } catch (err) {
     return jsonError(err);

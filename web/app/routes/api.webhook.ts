@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node';
-import { jsonError, requirePatient } from '../lib/session.server.ts';
+import { jsonError, requireCurrentPatient, requirePatient } from '../lib/session.server.ts';
 import { clearWebhook, setWebhook, webhookDeps, webhookOf } from '../lib/webhook.server.ts';
 
 // The signed-in patient's notification webhook. GET: {webhook: {url, createdAt, fromBlock} | null}
@@ -17,7 +17,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   try {
-    const patient = requirePatient(request);
+    const patient = await requireCurrentPatient(request);
     if (request.method === 'POST') return Response.json(await setWebhook(patient, await request.json().catch(() => null), await webhookDeps()));
     if (request.method === 'DELETE') return Response.json(await clearWebhook(patient, await webhookDeps()));
     return Response.json(
