@@ -1,7 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
 import type { Address } from 'viem';
 import type { PublicConfig } from '../lib/public-config.ts';
-import { chainTime, readRecoveryState, sameAddress, untilInWords } from '../lib/recovery.client.ts';
+import { readRecoveryState } from '../lib/recovery.client.ts';
+import { chainTime, sameAddress, untilInWords } from '../lib/recovery.ts';
 import { shortAddress } from './ConnectWallet.tsx';
 import { TxStatus, useRegistryTx } from './RegistryTx.tsx';
 

@@ -7,75 +7,28 @@
  * the rotation that re-seals every record's data key to the new wallet's key. Secrets stay in this
  * page; the server receives only ciphertext (sealed shares, sealed keys, the sealed old secret).
  */
-import { getAddress, isAddress, isAddressEqual, zeroAddress, type Address, type Hex } from 'viem';
+import { getAddress, zeroAddress, type Address, type Hex } from 'viem';
 import type { Config } from 'wagmi';
 import { simulateContract, waitForTransactionReceipt, writeContract } from 'wagmi/actions';
 import { patientRegistryAbi } from '@consentry/sdk/abi/generated';
-import { createKeyOpener, sealKey } from '@consentry/sdk/crypto/envelope';
 import type { EncryptionKeyPair } from '@consentry/sdk/keys';
 import { recoverSecretFromReleased, releaseBackupShare, splitKeyBackup, type RecoveryTerms } from '@consentry/sdk/recovery/backup';
 import { secretFromPaperPhrase } from '@consentry/sdk/recovery/paper';
+import { keyringEntry, openKeyring, type KeyringEntry } from '@consentry/sdk/recovery/keyring';
 import { resealVersions, type RotationProgress, type RotationResult, type SealedVersion } from '@consentry/sdk/recovery/rotation';
 import { fromBase64, toBase64 } from '@consentry/sdk/records/versions';
 import { chainClient } from './access.client.ts';
 import { describeError } from './errors.ts';
 import type { PublicConfig } from './public-config.ts';
 import { api, ApiCallError, ensureSession, fetchRecords } from './records.client.ts';
+import { sameAddress, type CompletedRecovery, type RecoveryState, type StoredBackup } from './recovery.ts';
 
-/** What the page suggests as the recovery delay, and the contract's bounds (IPatientRegistry). */
-export const DEFAULT_DELAY_HOURS = 48;
-export const MIN_DELAY_HOURS = 24;
-export const MAX_DELAY_HOURS = 30 * 24;
-export const MAX_GUARDIANS = 10;
 const ZERO_KEY: Hex = `0x${'00'.repeat(32)}`;
-
-export const sameAddress = (a: string | null | undefined, b: string | null | undefined): boolean =>
-  Boolean(a && b && isAddress(a) && isAddress(b) && isAddressEqual(a as Address, b as Address));
 
 export function registryOf(config: PublicConfig): Address {
   const r = config.contracts?.PatientRegistry;
   if (!r) throw new ApiCallError('NO_REGISTRY', 'The patient registry is not deployed on this chain yet. Start Consentry with `npm start`.');
   return r;
-}
-
-export interface ActiveRecovery {
-  nonce: bigint;
-  newController: Address;
-  recoveryKey: Hex;
-  /** Bit i set when guardian i approved. */
-  approvals: number;
-  approvalCount: number;
-  startedAt: number;
-  /** 0 until the threshold is reached. */
-  readyAt: number;
-}
-
-export interface CompletedRecovery {
-  nonce: bigint;
-  previousController: Address;
-  newController: Address;
-  recoveryKey: Hex;
-  completedAt: number;
-}
-
-export interface GuardianSet {
-  guardians: Address[];
-  threshold: number;
-  /** Seconds. */
-  recoveryDelay: number;
-}
-
-export interface RecoveryState extends GuardianSet {
-  account: Address;
-  registered: boolean;
-  controller: Address | null;
-  pendingChange: (GuardianSet & { effectiveAt: number }) | null;
-  active: ActiveRecovery | null;
-  completed: CompletedRecovery | null;
-  /** The account's encryption key on chain (null when not registered). */
-  encryptionKey: Hex | null;
-  /** The chain's time (seconds) when read: waits are measured against it, not this computer's clock. */
-  now: number;
 }
 
 /** Everything the chain says about the recovery of `account`, read in one go. */
@@ -230,14 +183,6 @@ export async function sendRegistryTx(
 // ---------------------------------------------------------------------------------------------
 // The guardians' backup of the encryption secret
 
-export interface StoredBackup {
-  backupId: Hex;
-  threshold: number;
-  publicKey: Hex;
-  createdAt: number;
-  shares: Array<{ guardian: Address; sealedShare: string }>;
-}
-
 /** The account's backup as the server keeps it (ciphertext only), or null when there is none. */
 export async function fetchBackup(account: Address): Promise<StoredBackup | null> {
   try {
@@ -246,20 +191,6 @@ export async function fetchBackup(account: Address): Promise<StoredBackup | null
     if (err instanceof ApiCallError && (err.code === 'HTTP_404' || /NOT_FOUND|NO_BACKUP/.test(err.code))) return null;
     throw err;
   }
-}
-
-/** Why a stored backup no longer backs up the account as it is on chain; empty when it is current. */
-export function backupStaleness(backup: StoredBackup, state: RecoveryState): string[] {
-  const reasons: string[] = [];
-  if (!state.encryptionKey || backup.publicKey.toLowerCase() !== state.encryptionKey.toLowerCase()) {
-    reasons.push('your encryption key changed after it was made');
-  }
-  const backed = new Set(backup.shares.map((s) => s.guardian.toLowerCase()));
-  const current = new Set(state.guardians.map((g) => g.toLowerCase()));
-  if (backed.size !== current.size || [...current].some((g) => !backed.has(g)) || backup.threshold !== state.threshold) {
-    reasons.push('your guardians or their threshold changed after it was made');
-  }
-  return reasons;
 }
 
 /**
@@ -355,19 +286,11 @@ export type RotationStage =
 
 const SEAL_BATCH = 200;
 
-/** Earlier secrets the server keeps for the account, sealed to its current key, opened here. */
+/** Earlier secrets the server keeps for the account (its keyring), opened here from the current key. */
 export async function keyringSecrets(keys: EncryptionKeyPair): Promise<Uint8Array[]> {
-  const body = await api<{ entries?: Array<{ sealedSecret: string }>; keys?: Array<{ sealedSecret: string }> }>('/api/keyring', { method: 'GET' });
-  const open = createKeyOpener(keys.secretKey);
-  const out: Uint8Array[] = [];
-  for (const e of body.entries ?? body.keys ?? []) {
-    try {
-      out.push(open(fromBase64(e.sealedSecret)));
-    } catch {
-      // sealed to a key this wallet does not hold (an earlier rotation's); not needed here
-    }
-  }
-  return out;
+  const { entries } = await api<{ entries: KeyringEntry[] }>('/api/keyring', { method: 'GET' });
+  const { secrets } = openKeyring(entries, keys.secretKey);
+  return [...secrets.entries()].filter(([publicKey]) => publicKey !== keys.publicKeyHex.toLowerCase()).map(([, secret]) => secret);
 }
 
 /**
@@ -386,7 +309,7 @@ export async function rotateToWalletKey(
     await ensureSession(wagmi, wallet, config.chainId);
     report({ stage: 'keyring' });
     if (oldSecret) {
-      await api('/api/keyring', { method: 'POST', body: JSON.stringify({ publicKey: keys.publicKeyHex, sealedSecret: toBase64(sealKey(oldSecret, keys.publicKey)) }) });
+      await api('/api/keyring', { method: 'POST', body: JSON.stringify(keyringEntry(oldSecret, keys.publicKey)) });
     }
     if (state.encryptionKey?.toLowerCase() !== keys.publicKeyHex.toLowerCase()) {
       if (!oldSecret) throw new ApiCallError('NO_OLD_SECRET', 'Restore your old key first (from your guardians or your paper backup): without it your records cannot be re-sealed');
@@ -419,42 +342,3 @@ export async function rotateToWalletKey(
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Links between the new wallet and its guardians
-
-/** The link a new wallet gives its guardians: the account, the wallet to move it to, and its key. */
-export function recoveryLink(origin: string, r: { account: Address; newWallet: Address; recoveryKey: Hex }): string {
-  const q = new URLSearchParams({ account: r.account, newWallet: r.newWallet, recoveryKey: r.recoveryKey });
-  return `${origin}/recovery?${q.toString()}`;
-}
-
-export interface RecoveryRequest {
-  account: Address | null;
-  newWallet: Address | null;
-  recoveryKey: Hex | null;
-}
-
-/** The link's parameters, each null when absent or not well formed. */
-export function parseRecoveryRequest(params: URLSearchParams): RecoveryRequest {
-  const addr = (v: string | null) => (v && isAddress(v) ? getAddress(v) : null);
-  const key = params.get('recoveryKey');
-  return { account: addr(params.get('account')), newWallet: addr(params.get('newWallet')), recoveryKey: key && /^0x[0-9a-fA-F]{64}$/.test(key) ? (key as Hex) : null };
-}
-
-/** A duration in hours and days, as people say it. */
-export function hoursInWords(seconds: number): string {
-  const h = Math.round(seconds / 3600);
-  if (h < 48 || h % 24 !== 0) return `${h} hour${h === 1 ? '' : 's'}`;
-  return `${h / 24} days`;
-}
-
-/** How long until `at` (chain seconds) from `now`, in words. */
-export function untilInWords(at: number, now: number): string {
-  const s = Math.max(0, at - now);
-  if (s < 60) return 'less than a minute';
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h} h ${m} min` : `${m} min`;
-}
-
-export const chainTime = (seconds: number) => new Date(seconds * 1000);

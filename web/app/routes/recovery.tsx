@@ -18,28 +18,30 @@ import { ensureSession } from '../lib/records.client.ts';
 import {
   accountsGuardedBy,
   backUpToGuardians,
-  backupStaleness,
-  chainTime,
-  DEFAULT_DELAY_HOURS,
   fetchBackup,
   fetchReleased,
   guardianKeyOf,
+  releaseMyShare,
+  restoreFromGuardians,
+  restoreFromPaper,
+  rotateToWalletKey,
+  type RotationStage,
+} from '../lib/recovery.client.ts';
+import {
+  backupStaleness,
+  chainTime,
+  DEFAULT_DELAY_HOURS,
   hoursInWords,
   MAX_DELAY_HOURS,
   MAX_GUARDIANS,
   MIN_DELAY_HOURS,
   parseRecoveryRequest,
   recoveryLink,
-  releaseMyShare,
-  restoreFromGuardians,
-  restoreFromPaper,
-  rotateToWalletKey,
   sameAddress,
   untilInWords,
   type RecoveryRequest,
   type RecoveryState,
-  type RotationStage,
-} from '../lib/recovery.client.ts';
+} from '../lib/recovery.ts';
 import { usePatientAccount } from '../lib/use-patient-account.ts';
 import type { loader as rootLoader } from '../root.tsx';
 import recoveryStyles from '../recovery.css?url';
@@ -462,10 +464,10 @@ function BackupPanel({ config, wallet, state, walletKey }: { config: PublicConfi
         {backup.isPending ? 'Looking for your backup…' : null}
         {status === 'none' ? 'No backup yet.' : null}
         {backup.data && status === 'current'
-          ? `Backed up on ${new Date(backup.data.createdAt).toLocaleString()} to ${backup.data.shares.length} guardians (any ${backup.data.threshold} can restore your key).`
+          ? `Backed up on ${new Date(backup.data.createdAt * 1000).toLocaleString()} to ${backup.data.shares.length} guardians (any ${backup.data.threshold} can restore your key).`
           : null}
         {backup.data && status === 'stale'
-          ? `Your backup of ${new Date(backup.data.createdAt).toLocaleString()} is out of date: ${stale.join(', and ')}. Make a new one.`
+          ? `Your backup of ${new Date(backup.data.createdAt * 1000).toLocaleString()} is out of date: ${stale.join(', and ')}. Make a new one.`
           : null}
       </p>
       {backup.error ? (
