@@ -15,6 +15,7 @@ import type { EncryptionKeyPair } from '@consentry/sdk/keys';
 import { recoverSecretFromReleased, releaseBackupShare, splitKeyBackup, type RecoveryTerms } from '@consentry/sdk/recovery/backup';
 import { secretFromPaperPhrase } from '@consentry/sdk/recovery/paper';
 import { keyringEntry, openKeyring, type KeyringEntry } from '@consentry/sdk/recovery/keyring';
+import { readRecoveryState as readChainRecoveryState } from '@consentry/sdk/recovery/actions';
 import { resealVersions, type RotationProgress, type RotationResult, type SealedVersion } from '@consentry/sdk/recovery/rotation';
 import { fromBase64, toBase64 } from '@consentry/sdk/records/versions';
 import { chainClient } from './access.client.ts';
@@ -31,49 +32,18 @@ export function registryOf(config: PublicConfig): Address {
   return r;
 }
 
-/** Everything the chain says about the recovery of `account`, read in one go. */
+/** Everything the chain says about the recovery of `account` (sdk readRecoveryState), with times as numbers for the page. */
 export async function readRecoveryState(config: PublicConfig, account: Address): Promise<RecoveryState> {
-  const client = chainClient(config.rpcUrl);
-  const registry = { address: registryOf(config), abi: patientRegistryAbi } as const;
-  const registered = await client.readContract({ ...registry, functionName: 'isRegistered', args: [account] });
-  const [controller, guardians, pending, active, completed, key, block] = await Promise.all([
-    client.readContract({ ...registry, functionName: 'controllerOf', args: [account] }),
-    client.readContract({ ...registry, functionName: 'guardiansOf', args: [account] }),
-    client.readContract({ ...registry, functionName: 'pendingGuardianChange', args: [account] }),
-    client.readContract({ ...registry, functionName: 'recoveryOf', args: [account] }),
-    client.readContract({ ...registry, functionName: 'completedRecovery', args: [account] }),
-    registered ? client.readContract({ ...registry, functionName: 'encryptionKeyOf', args: [account] }) : Promise.resolve(null),
-    client.getBlock({ blockTag: 'latest' }),
-  ]);
+  const s = await readChainRecoveryState(chainClient(config.rpcUrl), registryOf(config), account);
   return {
+    ...s,
     account: getAddress(account),
-    registered,
-    controller: controller === zeroAddress ? null : controller,
-    guardians: [...guardians[0]],
-    threshold: Number(guardians[1]),
-    recoveryDelay: Number(guardians[2]),
-    pendingChange:
-      pending.effectiveAt === 0n
-        ? null
-        : { guardians: [...pending.guardians], threshold: Number(pending.threshold), recoveryDelay: Number(pending.recoveryDelay), effectiveAt: Number(pending.effectiveAt) },
-    active:
-      active.nonce === 0n
-        ? null
-        : {
-            nonce: active.nonce,
-            newController: active.newController,
-            recoveryKey: active.recoveryKey,
-            approvals: Number(active.approvals),
-            approvalCount: Number(active.approvalCount),
-            startedAt: Number(active.startedAt),
-            readyAt: Number(active.readyAt),
-          },
-    completed:
-      completed.nonce === 0n
-        ? null
-        : { ...completed, completedAt: Number(completed.completedAt) },
-    encryptionKey: key && key !== ZERO_KEY ? key : null,
-    now: Number(block.timestamp),
+    registered: s.controller !== null,
+    pendingChange: s.pendingChange ? { ...s.pendingChange, effectiveAt: Number(s.pendingChange.effectiveAt) } : null,
+    active: s.active ? { ...s.active, startedAt: Number(s.active.startedAt), readyAt: Number(s.active.readyAt) } : null,
+    completed: s.completed ? { ...s.completed, completedAt: Number(s.completed.completedAt) } : null,
+    encryptionKey: s.encryptionKey && s.encryptionKey !== ZERO_KEY ? s.encryptionKey : null,
+    now: Number(s.now),
   };
 }
 

@@ -18,8 +18,8 @@ export interface ActiveRecovery {
   nonce: bigint;
   newController: Address;
   recoveryKey: Hex;
-  /** Bit i set when guardian i approved. */
-  approvals: number;
+  /** The guardians who approved, in guardiansOf order. */
+  approvedBy: Address[];
   approvalCount: number;
   startedAt: number;
   /** 0 until the threshold is reached. */

@@ -894,9 +894,9 @@ function LostWalletProgress({ config, wallet, walletKey, account }: { config: Pu
         <>
           {r && toMe ? (
             <ul className="guardian-list" data-testid="approvals">
-              {s.guardians.map((g, i) => (
+              {s.guardians.map((g) => (
                 <li key={g}>
-                  <code>{shortAddress(g)}</code> {(r.approvals >> i) & 1 ? 'approved' : 'has not approved'}
+                  <code>{shortAddress(g)}</code> {r.approvedBy.some((a) => sameAddress(a, g)) ? 'approved' : 'has not approved'}
                 </li>
               ))}
             </ul>
@@ -1024,7 +1024,7 @@ function GuardedAccount({
     );
   }
   const r = s.active;
-  const approvedByMe = Boolean(r && (r.approvals >> index) & 1);
+  const approvedByMe = Boolean(r?.approvedBy.some((a) => sameAddress(a, wallet)));
   const iReleased = Boolean(released.data?.shares.some((x) => sameAddress(x.guardian, wallet)));
   const mismatch = r && fromLink?.newWallet && !sameAddress(r.newController, fromLink.newWallet);
   const validStart = isAddress(newWallet.trim()) && /^0x[0-9a-fA-F]{64}$/.test(recoveryKey.trim());
