@@ -4,11 +4,15 @@
  * it (an EIP-712 signature through HKDF), the vault and the blob store from the configuration.
  */
 import { readFileSync } from 'node:fs';
-import type { Address, Hex } from 'viem';
+import type { Address, Hex, PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { blobStoreFromEnv } from '@consentry/sdk/blobs/from-env';
 import type { BlobStore } from '@consentry/sdk/blobs/types';
+import { publicClientFor } from '@consentry/sdk/clients';
 import { loadConfig, type Config } from '@consentry/sdk/config';
+import { readDeployment } from '@consentry/sdk/deployment';
+import { ConsentryError } from '@consentry/sdk/errors';
+import { patientAccountOf } from '@consentry/sdk/recovery/actions';
 import { deriveEncryptionKeyPair, keyDerivationTypedData, type EncryptionKeyPair } from '@consentry/sdk/keys';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
 import { RecordsService } from '../records/service.ts';
@@ -67,12 +71,13 @@ export async function patientContext(values: { 'key-file'?: string; 'dev-account
   const privateKey = privateKeyFrom(values, config);
   const account = privateKeyToAccount(privateKey);
   const keys = deriveEncryptionKeyPair(await account.signTypedData(keyDerivationTypedData(config.CHAIN_ID)));
+  const patient = await patientAccountFor(config, account.address);
   const [vault, blobs] = await Promise.all([openVault(config), blobStoreFromEnv({ ...process.env, DATA_DIR: config.DATA_DIR })]);
-  const records = new RecordsService({ vault, blobs, patient: account.address, keys });
+  const records = new RecordsService({ vault, blobs, patient, keys });
   return {
     config,
     privateKey,
-    patient: account.address,
+    patient,
     keys,
     vault,
     blobs,
@@ -82,6 +87,30 @@ export async function patientContext(values: { 'key-file'?: string; 'dev-account
       await vault.close();
     },
   };
+}
+
+/**
+ * The patient account `wallet` acts for (decision 031): the account it controls on chain (another
+ * address after a recovery moved that account to this wallet), or the wallet itself when it controls
+ * none. Without a deployment (records kept before any chain) the wallet is its own account. A wallet
+ * whose account was recovered away is refused, as the web app refuses its sign-in.
+ */
+export async function patientAccountFor(config: Config, wallet: Address): Promise<Address> {
+  let registry: Address;
+  try {
+    registry = readDeployment(config.CHAIN_ID, config.DEPLOYMENTS_DIR).contracts.PatientRegistry.address;
+  } catch (err) {
+    if (err instanceof ConsentryError && err.code === 'DEPLOYMENT_NOT_FOUND') return wallet;
+    throw err;
+  }
+  let resolved: Awaited<ReturnType<typeof patientAccountOf>>;
+  try {
+    resolved = await patientAccountOf(publicClientFor(config.RPC_URL, config.CHAIN_ID, { retryCount: 1 }) as PublicClient, registry, wallet);
+  } catch (cause) {
+    throw new ConsentryError('CHAIN_UNAVAILABLE', `Cannot read the chain at ${config.RPC_URL} to find the account this wallet acts for; is it running?`, { cause });
+  }
+  if (resolved.movedTo) throw new UsageError(`This wallet's account was recovered to another wallet (${resolved.movedTo}); use that wallet`);
+  return resolved.account;
 }
 
 /** A record named by its id or an unambiguous prefix of it (at least 8 hex digits after 0x). */

@@ -152,6 +152,9 @@ describe.each(vaultKinds().filter((k) => k.name !== 'pglite'))('consentry guardi
     expect(await refusal(as(PATIENT, 'recovery', 'cancel'))).toMatch(/no longer controls its account: a recovery moved it to/);
     expect(await refusal(as(PATIENT, 'backup', 'paper'))).toMatch(/no longer controls/);
     expect(await refusal(as(NEW_WALLET, 'backup', 'paper'))).toMatch(/derived key is not the encryption key/);
+    // The record commands act for the account the wallet controls: the old wallet for none.
+    expect(await refusal(as(PATIENT, 'records', 'list'), 2)).toMatch(/account was recovered to another wallet \(0x/);
+    await ok(as(NEW_WALLET, 'records', 'list'));
 
     expect(await refusal(as(STRANGER, 'recovery', 'release', addr(PATIENT)))).toMatch(/is not a guardian/);
     expect(await ok(as(G1, 'recovery', 'release', addr(PATIENT)))).toMatch(/released: your share .*recovery #2/);
