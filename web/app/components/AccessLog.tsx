@@ -20,14 +20,15 @@ import { ensureSession } from '../lib/records.client.ts';
  * posted on chain. Altered or missing entries are flagged in words; the record's one-line summary is
  * decrypted in this page when the patient's key is open.
  */
-export function AccessLog({ config, patient, now }: { config: PublicConfig; patient: Address; now: number }) {
+/** `patient` is the account read; `wallet` the connected wallet that holds its key and signs in (decision 031). */
+export function AccessLog({ config, patient, wallet = patient, now }: { config: PublicConfig; patient: Address; wallet?: Address; now: number }) {
   const log = useQuery({
     queryKey: ['access-log', patient.toLowerCase()],
     queryFn: () => fetchCheckedAccessLog(config, patient),
     refetchInterval: 5000,
     retry: false,
   });
-  const keys = useSyncExternalStore(subscribeKeys, () => keyFor(patient), () => undefined);
+  const keys = useSyncExternalStore(subscribeKeys, () => keyFor(wallet), () => undefined);
   const [signedIn, setSignedIn] = useState(false);
   const summaries = useQuery({
     queryKey: ['access-log-summaries', patient.toLowerCase(), (log.data?.reads ?? []).map((r) => `${r.recordId}:${r.version}`).join()],
@@ -39,7 +40,7 @@ export function AccessLog({ config, patient, now }: { config: PublicConfig; pati
     <section className="panel" aria-labelledby="access-log-title" data-testid="access-log">
       <div className="panel-header">
         <h2 id="access-log-title">Who saw my records</h2>
-        {keys && signedIn ? null : <UnlockSummaries config={config} patient={patient} onOpen={() => setSignedIn(true)} />}
+        {keys && signedIn ? null : <UnlockSummaries config={config} patient={patient} wallet={wallet} onOpen={() => setSignedIn(true)} />}
       </div>
       <p className="muted">
         Each committee gateway logs every share it releases before it releases it, and posts the log&apos;s Merkle root on chain. Each entry below is
@@ -187,7 +188,7 @@ function ReadCard({ config, read, now, summary }: { config: PublicConfig; read: 
   );
 }
 
-function UnlockSummaries({ config, patient, onOpen }: { config: PublicConfig; patient: Address; onOpen: () => void }) {
+function UnlockSummaries({ config, patient, wallet, onOpen }: { config: PublicConfig; patient: Address; wallet: Address; onOpen: () => void }) {
   const wagmi = useConfig();
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
@@ -195,8 +196,8 @@ function UnlockSummaries({ config, patient, onOpen }: { config: PublicConfig; pa
     setBusy(true);
     setProblem(null);
     try {
-      if (!keyFor(patient)) rememberKey(patient, deriveEncryptionKeyPair(await signTypedData(wagmi, { account: patient, ...keyDerivationTypedData(config.chainId) })));
-      await ensureSession(wagmi, patient, config.chainId);
+      if (!keyFor(wallet)) rememberKey(wallet, deriveEncryptionKeyPair(await signTypedData(wagmi, { account: wallet, ...keyDerivationTypedData(config.chainId) })));
+      await ensureSession(wagmi, wallet, config.chainId, patient);
       onOpen();
     } catch (err) {
       setProblem(describeError(err, { rpcUrl: config.rpcUrl, stage: 'signing' }));

@@ -12,7 +12,7 @@ import { ensureSession } from '../lib/records.client.ts';
  * The patient's optional notification webhook: a URL of their own that gets a signed POST for each
  * new request, answer, revocation and break-glass. The secret that signs deliveries is shown once.
  */
-export function WebhookSetting({ config, patient }: { config: PublicConfig; patient: Address }) {
+export function WebhookSetting({ config, patient, wallet = patient }: { config: PublicConfig; patient: Address; wallet?: Address }) {
   const wagmi = useConfig();
   const queryClient = useQueryClient();
   const id = useId();
@@ -37,7 +37,7 @@ export function WebhookSetting({ config, patient }: { config: PublicConfig; pati
       await queryClient.invalidateQueries({ queryKey: key });
     }
   };
-  const signIn = () => run(() => ensureSession(wagmi, patient, config.chainId));
+  const signIn = () => run(() => ensureSession(wagmi, wallet, config.chainId, patient));
   const save = (e: FormEvent) => {
     e.preventDefault();
     void run(async () => {

@@ -38,6 +38,7 @@ import { describeError } from '../lib/errors.ts';
 import { grantReceipt, ReceiptButton, receiptFileName } from '../lib/receipts.client.ts';
 import type { PublicConfig } from '../lib/public-config.ts';
 import type { loader as rootLoader } from '../root.tsx';
+import { usePatientAccount } from '../lib/use-patient-account.ts';
 
 export const meta: MetaFunction = () => [{ title: 'Access · Consentry' }];
 
@@ -48,6 +49,12 @@ export default function AccessPage() {
   const config = useRouteLoaderData<typeof rootLoader>('root');
   const { address, status } = useAccount();
   if (!config) return null;
+  return <AccessPageFor config={config} address={address} status={status} />;
+}
+
+/** The account the wallet acts for (its own, or one a recovery moved to it: decision 031) is what the page reads. */
+function AccessPageFor({ config, address, status }: { config: PublicConfig; address: Address | undefined; status: string }) {
+  const { account } = usePatientAccount(config, address);
   return (
     <div className="page access-page">
       <h1>Access</h1>
@@ -55,8 +62,8 @@ export default function AccessPage() {
         Who asks for your records, who may see them now, and who did. Every answer you give is a transaction on chain;
         the release committee checks it before any record leaves.
       </p>
-      {status === 'connected' && address ? (
-        <AccessWorkspace key={address} config={config} patient={address} />
+      {status === 'connected' && address && account ? (
+        <AccessWorkspace key={`${address}:${account}`} config={config} patient={account} wallet={address} />
       ) : (
         <section aria-labelledby="access-connect" className="panel">
           <h2 id="access-connect">Connect your wallet</h2>
@@ -67,7 +74,7 @@ export default function AccessPage() {
   );
 }
 
-function AccessWorkspace({ config, patient }: { config: PublicConfig; patient: Address }) {
+function AccessWorkspace({ config, patient, wallet }: { config: PublicConfig; patient: Address; wallet: Address }) {
   const overview = useQuery({
     queryKey: ['access-overview', patient.toLowerCase()],
     queryFn: () => fetchAccessOverview(config, patient),
@@ -84,8 +91,8 @@ function AccessWorkspace({ config, patient }: { config: PublicConfig; patient: A
           <PendingRequests config={config} patient={patient} overview={data} />
           <ActiveAccess config={config} patient={patient} overview={data} />
           <History overview={data} />
-          <AccessLog config={config} patient={patient} now={data.now} />
-          <WebhookSetting config={config} patient={patient} />
+          <AccessLog config={config} patient={patient} wallet={wallet} now={data.now} />
+          <WebhookSetting config={config} patient={patient} wallet={wallet} />
           <PolicyPanel config={config} overview={data} />
         </>
       ) : null}
