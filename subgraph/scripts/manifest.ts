@@ -38,10 +38,18 @@ export const DATA_SOURCES: readonly DataSourceSpec[] = [
   {
     contract: 'PatientRegistry',
     file: './src/patient-registry.ts',
-    entities: ['Patient', 'PatientRegistered', 'EncryptionKeyRotated'],
+    entities: ['Patient', 'PatientRegistered', 'EncryptionKeyRotated', 'AccessEvent'],
     handlers: {
       PatientRegistered: 'handlePatientRegistered',
       EncryptionKeyRotated: 'handleEncryptionKeyRotated',
+      GuardiansChanged: 'handleGuardiansChanged',
+      GuardianChangeProposed: 'handleGuardianChangeProposed',
+      GuardianChangeCancelled: 'handleGuardianChangeCancelled',
+      RecoveryStarted: 'handleRecoveryStarted',
+      RecoveryApproved: 'handleRecoveryApproved',
+      RecoveryReady: 'handleRecoveryReady',
+      RecoveryCancelled: 'handleRecoveryCancelled',
+      AccountRecovered: 'handleAccountRecovered',
     },
   },
   {

@@ -16,7 +16,8 @@ import {
 import { AccessEvent, AccessRequest, BreakGlass, Grant, PatientPolicy } from '../generated/schema';
 import { accountId, eventId, pairId, requestId } from './ids';
 
-function accessEvent(event: ethereum.Event, kind: string, patient: Address, organization: Address, actor: Address): AccessEvent {
+/** An inbox event, not yet saved; PatientRegistry's recovery mappings write them too. */
+export function accessEvent(event: ethereum.Event, kind: string, patient: Address, organization: Address, actor: Address): AccessEvent {
   const record = new AccessEvent(eventId(event));
   record.kind = kind;
   record.patient = patient;

@@ -30,6 +30,7 @@ describe('handlePatientRegistered', () => {
       Patient: [
         {
           id: ALICE,
+          controller: ALICE,
           encryptionKey: key('a1'),
           keyRotations: 0,
           registeredAtBlock: '5',
@@ -94,6 +95,7 @@ describe('handleEncryptionKeyRotated', () => {
     expect(dump.Patient).toEqual([
       {
         id: ALICE,
+        controller: ALICE,
         encryptionKey: key('a3'),
         keyRotations: 2,
         registeredAtBlock: '3',

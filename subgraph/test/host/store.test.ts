@@ -13,6 +13,7 @@ function patient(overrides: Record<string, StoreValue> = {}): EntityData {
   return new Map<string, StoreValue>(
     Object.entries({
       id: bytes('aa'.repeat(20)),
+      controller: bytes('aa'.repeat(20)),
       encryptionKey: bytes('11'.repeat(32)),
       keyRotations: { kind: StoreKind.INT, value: 0 },
       registeredAtBlock: big(1n),
@@ -31,6 +32,7 @@ describe('schema.graphql as the store sees it', () => {
     expect(p.immutable).toBe(false);
     expect(p.fields.map((f) => f.name)).toEqual([
       'id',
+      'controller',
       'encryptionKey',
       'keyRotations',
       'registeredAtBlock',

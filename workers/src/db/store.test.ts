@@ -22,6 +22,7 @@ const alice = '0x' + 'aa'.repeat(20);
 function patient(key: string, rotations: number, registered: number, updated: number): EntityRows['Patient'] {
   return {
     id: alice,
+    controller: alice,
     encryptionKey: key,
     keyRotations: rotations,
     registeredAtBlock: BigInt(registered),

@@ -86,7 +86,7 @@ describe.each(storeKinds())('GraphQL on $name', (kind) => {
   it('looks an entity up by id (any hex case), with Bytes as lowercase hex, BigInt as strings, Int as numbers', async () => {
     const id = getAddress(patients[0]!); // checksummed: mixed case
     const { patient } = await data<{ patient: Record<string, unknown> }>(
-      `query ($id: ID!) { patient(id: $id) { id encryptionKey keyRotations registeredAtBlock registeredAtTimestamp updatedAtBlock updatedAtTimestamp } }`,
+      `query ($id: ID!) { patient(id: $id) { id controller encryptionKey keyRotations registeredAtBlock registeredAtTimestamp updatedAtBlock updatedAtTimestamp } }`,
       { id },
     );
     expect(patient).toEqual(dump.Patient.find((p) => p.id === id.toLowerCase()));

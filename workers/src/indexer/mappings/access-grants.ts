@@ -67,7 +67,8 @@ export function accessEntitiesRead(event: AccessGrantsEvent): Array<[MutableEnti
 
 type AccessEventRow = EntityRows['AccessEvent'];
 
-function accessEvent(
+/** An inbox event row; PatientRegistry's recovery handlers write them too (subgraph: accessEvent). */
+export function accessEvent(
   event: EventMeta,
   kind: string,
   patient: Address,

@@ -1,5 +1,6 @@
 // What the index must hold, worked out independently of the indexer: the PatientRegistry events
-// read straight from the chain, folded into Patients by the rules of schema.graphql.
+// read straight from the chain, folded into Patients by the rules of schema.graphql (these scripts
+// set no guardians and recover nothing; subgraph/test/recovery-parity.test.ts covers that).
 import { patientRegistryAbi } from '@consentry/sdk/abi/generated';
 import type { Address, PublicClient } from 'viem';
 import type { EntityDump } from '../dump.ts';
@@ -42,6 +43,7 @@ export async function expectedDump(
       registered.push({ ...base, patient, encryptionKey: key });
       patients.set(patient, {
         id: patient,
+        controller: patient,
         encryptionKey: key,
         keyRotations: 0,
         registeredAtBlock: block,

@@ -8,6 +8,8 @@ const bigInt = (name: string) => numeric(name, { precision: 78, scale: 0, mode: 
 
 export const patient = pgTable('patient', {
   id: text('id').primaryKey(),
+  // The default only fills rows written before the column existed; the migration re-indexes them.
+  controller: text('controller').notNull().default(''),
   encryptionKey: text('encryption_key').notNull(),
   keyRotations: integer('key_rotations').notNull(),
   registeredAtBlock: bigInt('registered_at_block').notNull(),

@@ -6,6 +6,8 @@ import { bigInt, int } from './columns.ts';
 
 export const patient = sqliteTable('patient', {
   id: text('id').primaryKey(),
+  // The default only fills rows written before the column existed; the migration re-indexes them.
+  controller: text('controller').notNull().default(''),
   encryptionKey: text('encryption_key').notNull(),
   keyRotations: int('key_rotations').notNull(),
   registeredAtBlock: bigInt('registered_at_block').notNull(),

@@ -1,0 +1,1 @@
+ALTER TABLE "patient" ADD COLUMN "controller" text DEFAULT '' NOT NULL;

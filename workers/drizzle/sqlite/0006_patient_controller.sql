@@ -1,0 +1,1 @@
+ALTER TABLE `patient` ADD `controller` text DEFAULT '' NOT NULL;
