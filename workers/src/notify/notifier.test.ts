@@ -3,7 +3,9 @@
 // patient's request, approval, denial, break-glass and revocation arrive once each, signed with the
 // patient's secret and without health data; a receiver that is down gets the delivery on retry once
 // it is up; clearing the webhook stops deliveries; events before the webhook are not sent. The
-// sdk's inbox (sdk/src/access/inbox.ts) over the same index lists them newest first.
+// sdk's inbox (sdk/src/access/inbox.ts) over the same index lists them newest first. A guardian
+// recovery of a patient's account reaches the account's webhook as it starts, reaches its quorum, is
+// cancelled, and again when a second one moves the account to a new wallet.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -190,6 +192,67 @@ describe.each(storeKinds)('notifier with its tables on $name', (kind) => {
       }
     } finally {
       await notifier.stop();
+      await store.close();
+    }
+  }, 90_000);
+});
+
+describe('notifier and guardian recovery', () => {
+  it("delivers the account's guardian and recovery events to its webhook, RECOVERY_STARTED first of all", async () => {
+    const registry = deployment.contracts.PatientRegistry.address;
+    const [account, guardian, wallet] = [ANVIL_ACCOUNTS[1]!, ANVIL_ACCOUNTS[4]!, ANVIL_ACCOUNTS[9]!];
+    // The clinic is the second guardian (a patient may name their clinic).
+    const guardians = [guardian.address, clinic.address];
+    await send(account.privateKey, registry, patientRegistryAbi, 'register', [testKey('notify:recovery:account')]);
+    await send(account.privateKey, registry, patientRegistryAbi, 'setGuardians', [guardians, 2, 86_400]);
+
+    const store = await NotifyStore.open({ dataDir: mkdtempSync(join(dir, 'n-')) });
+    const port = await freePort();
+    const { secret } = await store.setWebhook(account.address, `http://127.0.0.1:${port}/hook`, Number(await chain.client.getBlockNumber()));
+    const notifier = createNotifier({ store, graphqlUrl: graphql.url, pollIntervalMs: 50, retryBaseMs: 200, maxRetryMs: 400, timeoutMs: 2000 });
+    notifier.start();
+    const rx = await receiver(port);
+    // Deliveries due together go out concurrently: order what arrived as the chain did.
+    const logIndex = (b: WebhookBody) => parseInt(b.eventId.slice(-8), 16);
+    const bodies = () =>
+      rx.got.map((r) => JSON.parse(r.body) as WebhookBody).sort((a, b) => Number(a.blockNumber) - Number(b.blockNumber) || logIndex(a) - logIndex(b));
+    try {
+      await send(guardian.privateKey, registry, patientRegistryAbi, 'startRecovery', [account.address, wallet.address, testKey('notify:recovery:w')]);
+      await expect.poll(() => bodies().map((b) => b.kind), { timeout: 20_000 }).toEqual(['RECOVERY_STARTED']);
+      expect(verifies(secret, rx.got[0]!)).toBe(true);
+      expect(rx.got[0]!.headers['x-consentry-event']).toBe('RECOVERY_STARTED');
+      expect(bodies()[0]).toMatchObject({
+        patient: account.address.toLowerCase(),
+        organization: wallet.address.toLowerCase(),
+        actor: guardian.address.toLowerCase(),
+        requestId: '1',
+        categories: null,
+        purpose: null,
+        expiresAt: null,
+      });
+
+      // The second guardian approves (the quorum: ready after the delay), and the account cancels.
+      await send(clinic.privateKey, registry, patientRegistryAbi, 'approveRecovery', [account.address, 1n]);
+      const recovery = await chain.client.readContract({ address: registry, abi: patientRegistryAbi, functionName: 'recoveryOf', args: [account.address] });
+      await send(account.privateKey, registry, patientRegistryAbi, 'cancelRecovery', []);
+      const first = ['RECOVERY_STARTED', 'RECOVERY_APPROVED', 'RECOVERY_READY', 'RECOVERY_CANCELLED'];
+      await expect.poll(() => bodies().map((b) => b.kind), { timeout: 20_000 }).toEqual(first);
+      expect(bodies()[2]).toMatchObject({ requestId: '1', expiresAt: String(recovery.readyAt) });
+      expect(bodies()[3]).toMatchObject({ requestId: '1', actor: account.address.toLowerCase() });
+
+      // A second recovery completes after the delay: the account's webhook still hears of it.
+      await send(guardian.privateKey, registry, patientRegistryAbi, 'startRecovery', [account.address, wallet.address, testKey('notify:recovery:w')]);
+      await send(clinic.privateKey, registry, patientRegistryAbi, 'approveRecovery', [account.address, 2n]);
+      await chain.client.request({ method: 'evm_increaseTime' as never, params: [86_401] as never });
+      await send(admin.privateKey, registry, patientRegistryAbi, 'completeRecovery', [account.address]);
+      const all = [...first, 'RECOVERY_STARTED', 'RECOVERY_APPROVED', 'RECOVERY_READY', 'ACCOUNT_RECOVERED'];
+      await expect.poll(() => bodies().map((b) => b.kind), { timeout: 20_000 }).toEqual(all);
+      expect(bodies().at(-1)).toMatchObject({ requestId: '2', organization: wallet.address.toLowerCase(), actor: account.address.toLowerCase() });
+      expect(rx.got.every((r) => verifies(secret, r))).toBe(true);
+      expect(new Set(bodies().map((b) => b.eventId)).size).toBe(all.length);
+    } finally {
+      await notifier.stop();
+      await rx.close();
       await store.close();
     }
   }, 90_000);

@@ -3,6 +3,8 @@
 // JSON signed with the patient's secret:
 //   x-consentry-signature: sha256=<hex HMAC-SHA256(secret, body)>
 // Bodies carry who asked, for what categories and purpose, and the transaction, never health data.
+// Guardian changes and recoveries of the patient's account are AccessEvents too (RECOVERY_STARTED
+// first of all: the patient has the recovery delay to cancel one they did not ask for).
 // A failed delivery (no answer, timeout, non-2xx) is retried with exponential backoff up to
 // maxAttempts, then marked failed; every attempt is recorded. Redirects are not followed.
 // It only reads the index, in its own process: it can never hold up indexing.
@@ -36,13 +38,18 @@ export type WebhookBody = {
   eventId: string;
   kind: string;
   patient: string;
-  /** The requester, grantee or emergency provider. */
+  /**
+   * The requester, grantee or emergency provider; for a recovery, the wallet it moves the account to
+   * (RECOVERY_STARTED, ACCOUNT_RECOVERED), the approving guardian or who cancelled it; the zero address
+   * when the event names none (subgraph/schema.graphql AccessEvent).
+   */
   organization: string;
   actor: string;
+  /** The request, or the recovery's nonce (RECOVERY_*, ACCOUNT_RECOVERED). */
   requestId: string | null;
   categories: string[] | null;
   purpose: number | null;
-  /** Unix seconds: end of the approved grant or break-glass window. */
+  /** Unix seconds: end of the approved grant or break-glass window; when a recovery may complete (RECOVERY_READY) or a guardian change apply. */
   expiresAt: string | null;
   transactionHash: string;
   blockNumber: string;
