@@ -22,13 +22,14 @@ import type { Address, PublicClient } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { patientRegistryAbi } from '@consentry/sdk/abi/generated';
 import { revertOf } from '@consentry/sdk/access/actions';
-import { publicClientFor } from '@consentry/sdk/clients';
+import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
+import { sessionTypedData } from '@consentry/sdk/records/session';
 import { describeResource } from '@consentry/sdk/records/describe';
 import type { FhirResource } from '@consentry/sdk/records/fhir-types';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
 import { demoHistory, seedDemoRecords } from '../scripts/demo.ts';
 import type { Stack } from '../scripts/stack.ts';
-import { connectDevAccount, gotoHydrated, journeySteps, launchChromium, openPage, pinBuildAssets } from './support/browser.ts';
+import { connectDevAccount, gotoHydrated, journeySteps, launchChromium, openPage, pinBuildAssets, seriousA11yViolations } from './support/browser.ts';
 import { advanceChainTime, devAccountKeys, registerDevPatients } from './support/chain.ts';
 import { E2E_CHAIN_ID, startE2eStack } from './support/stack.ts';
 
@@ -183,23 +184,23 @@ async function rotateAndRead(page: Page, account: Address, newIndex: number, his
   const records = history.length;
   const panel = page.getByTestId('restore-panel');
   const newKeys = await devAccountKeys(stack.rpcUrl, E2E_CHAIN_ID, newIndex);
-  const seen = new Set<string>();
+  // Every text the rotation's status shows, in order, collected in the page as it changes.
+  await page.evaluate(() => {
+    const texts: string[] = [];
+    (window as unknown as { rotationTexts: string[] }).rotationTexts = texts;
+    new MutationObserver(() => {
+      const t = document.querySelector('[data-testid="rotation-status"]')?.textContent ?? '';
+      if (t && texts.at(-1) !== t) texts.push(t);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
   await panel.getByRole('button', { name: 'Rotate my key and re-seal my records' }).click();
   const rotation = panel.getByTestId('rotation');
-  await expect
-    .poll(
-      async () => {
-        const text = await panel.getByTestId('rotation-status').textContent().catch(() => '');
-        if (text) seen.add(text);
-        return rotation.getAttribute('data-stage');
-      },
-      { timeout: 60_000, interval: 50 },
-    )
-    .toMatch(/done|failed/);
-  const status = (await panel.getByTestId('rotation-status').textContent())!;
+  await expect.poll(() => rotation.getAttribute('data-stage'), { timeout: 60_000 }).toMatch(/done|failed/);
   if ((await rotation.getAttribute('data-stage')) === 'failed') throw new Error(`rotation failed: ${await panel.getByTestId('rotation-error').textContent()}`);
-  expect(status).toBe(`Done: all ${records} record versions open with this wallet's key (${records} re-sealed now, 0 already were).`);
-  expect([...seen].some((t) => /^Re-sealing your records: \d+ of \d+$/.test(t) || /^Naming the new key on chain/.test(t) || t.startsWith('Done'))).toBe(true);
+  expect(await panel.getByTestId('rotation-status').textContent()).toBe(`Done: all ${records} record versions open with this wallet's key (${records} re-sealed now, 0 already were).`);
+  const texts = await page.evaluate(() => (window as unknown as { rotationTexts: string[] }).rotationTexts);
+  expect(texts).toContainEqual(expect.stringMatching(/^Naming the new key on chain: (transaction pending…|confirmed in block \d+\.)$/));
+  expect(texts).toContain(`Re-sealing your records: 0 of ${records}`);
   expect((await read.key(account)).toLowerCase()).toBe(newKeys.publicKeyHex.toLowerCase());
   // Resumable: running it again finds everything done.
   await panel.getByRole('button', { name: 'Rotate my key and re-seal my records' }).click();
@@ -310,6 +311,26 @@ describe('key loss and recovery in Chromium', () => {
       await expect.poll(() => restore.getByTestId('restore-status').getAttribute('data-state').catch(() => null), { timeout: 20_000 }).toBe('restored');
       await rotateAndRead(asker, account, 4, demoHistory(0));
     });
+
+    await step(asker, 'afterwards', async () => {
+      // The backup was made of the old key: the page says it is out of date.
+      await gotoHydrated(asker, `${stack.webUrl}/recovery`);
+      const backup = asker.getByTestId('backup-status');
+      await expect.poll(() => backup.getAttribute('data-state'), { timeout: 20_000 }).toBe('stale');
+      expect(await backup.textContent()).toMatch(/is out of date: your encryption key changed after it was made\. Make a new one\./);
+      // /patient speaks of the account the new wallet acts for.
+      await gotoHydrated(asker, `${stack.webUrl}/patient`);
+      await expect.poll(() => asker.getByTestId('patient-account').getAttribute('title'), { timeout: 20_000 }).toBe(account);
+      // The old wallet acts for nothing any more: its pages say where the account went, and it cannot sign in as it.
+      await gotoHydrated(patient, `${stack.webUrl}/records`);
+      await expect.poll(() => patient.getByTestId('account-moved').textContent(), { timeout: 20_000 }).toContain(newWallet);
+      const old = walletClientFor(stack.rpcUrl, E2E_CHAIN_ID, ANVIL_ACCOUNTS[7]!.privateKey);
+      const issuedAt = Math.floor(Date.now() / 1000);
+      const signature = await old.signTypedData(sessionTypedData(E2E_CHAIN_ID, account, issuedAt));
+      const refused = await fetch(`${stack.webUrl}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ address: account, issuedAt, signature }) });
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('ACCOUNT_RECOVERED');
+    });
   }, 420_000);
 
   it('paper backup: the patient prints her 24 words; after two guardians recover her account the new wallet restores from them, rotates and reads every record', async () => {
@@ -341,6 +362,7 @@ describe('key loss and recovery in Chromium', () => {
       for (const hidden of ['.site-header', '[data-testid="guardians-panel"]', '[data-testid="account-panel"]']) expect(await patient.locator(hidden).isVisible(), hidden).toBe(false);
       expect(await panel.getByRole('button', { name: 'Print' }).isVisible()).toBe(false);
       await patient.emulateMedia({ media: 'screen' });
+      expect(await seriousA11yViolations(patient)).toEqual([]);
       return words.join(' ');
     });
 

@@ -18,6 +18,8 @@ export interface PatientAccount {
   controls: boolean;
   /** The wallet acts for another address than its own (a recovered account). */
   recovered: boolean;
+  /** The wallet registered an account that a recovery moved to this other wallet: it acts for nothing now. */
+  movedTo: Address | null;
   isPending: boolean;
   error: Error | null;
   refetch: () => void;
@@ -33,13 +35,24 @@ export function usePatientAccount(config: PublicConfig, wallet: Address | undefi
     chainId: config.chainId,
     query: { enabled: Boolean(registry && wallet), refetchInterval: 5000 },
   });
+  // The controller of the wallet's own address: another wallet's once a recovery moved its account away.
+  const own = useReadContract({
+    address: registry,
+    abi: patientRegistryAbi,
+    functionName: 'controllerOf',
+    args: wallet ? [wallet] : undefined,
+    chainId: config.chainId,
+    query: { enabled: Boolean(registry && wallet), refetchInterval: 5000 },
+  });
   const controlled = read.data && read.data !== zeroAddress ? read.data : undefined;
+  const movedTo = !controlled && own.data && own.data !== zeroAddress && wallet && own.data.toLowerCase() !== wallet.toLowerCase() ? own.data : null;
   // Without a registry (or when the chain cannot say) the wallet stands for itself, as before recovery existed.
   const account = wallet ? (controlled ?? (read.isSuccess || !registry || read.isError ? wallet : undefined)) : undefined;
   return {
     account,
     controls: Boolean(controlled),
     recovered: Boolean(controlled && wallet && controlled.toLowerCase() !== wallet.toLowerCase()),
+    movedTo,
     isPending: Boolean(registry && wallet) && read.isPending,
     error: read.error,
     refetch: () => void read.refetch(),

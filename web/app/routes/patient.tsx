@@ -7,6 +7,7 @@ import { useAccount, useConfig, useReadContract, useSwitchChain } from 'wagmi';
 import { patientRegistryAbi } from '@consentry/sdk/abi/generated';
 import { keyFingerprint } from '@consentry/sdk/keys';
 import { ConnectPanel, shortAddress } from '../components/ConnectWallet.tsx';
+import { MovedAway } from '../components/MovedAway.tsx';
 import { RecoveryBanner } from '../components/RecoveryBanner.tsx';
 import { describeError } from '../lib/errors.ts';
 import { keyFor, subscribeKeys } from '../lib/keyring.ts';
@@ -58,6 +59,7 @@ function PatientGate({ config, address }: { config: PublicConfig; address: Addre
       </section>
     );
   }
+  if (patient.movedTo) return <MovedAway wallet={address} movedTo={patient.movedTo} />;
   return (
     <>
       {patient.controls ? <RecoveryBanner config={config} wallet={address} account={patient.account} /> : null}

@@ -13,6 +13,7 @@ import { describeError } from '../lib/errors.ts';
 import type { PublicConfig } from '../lib/public-config.ts';
 import { useOpenKeys } from '../lib/use-open-keys.ts';
 import { usePatientAccount } from '../lib/use-patient-account.ts';
+import { MovedAway } from '../components/MovedAway.tsx';
 import {
   correctRecord,
   decryptVersion,
@@ -64,6 +65,7 @@ function RecordsGate({ config, address }: { config: PublicConfig; address: Addre
   const patient = usePatientAccount(config, address);
   const { keys, open: ready, busy, problem, unlock: open } = useOpenKeys(address, config, patient.account);
 
+  if (patient.movedTo) return <MovedAway wallet={address} movedTo={patient.movedTo} />;
   if (ready && keys && patient.account) return <RecordsWorkspace config={config} wallet={address} address={patient.account} keys={keys} />;
   return (
     <section className="panel" aria-labelledby="records-open">
