@@ -5,6 +5,8 @@ import {
   buildInbox,
   durationChoices,
   eventLabel,
+  isRecoveryEvent,
+  recoveryWords,
   formatDuration,
   inboxSchema,
   inCategoryOrder,
@@ -106,6 +108,36 @@ describe('labels', () => {
     expect(kindsOf(0b1010)).toEqual(['emergency-provider', 'insurer']);
     expect(eventLabel('GRANT_REVOKED')).toBe('You revoked access');
     expect(inCategoryOrder(['conditions', 'labs'])).toEqual(['labs', 'conditions']);
+  });
+
+  it('says guardian and recovery events of the account in words', () => {
+    const guardian = `0x${'9a'.repeat(20)}` as const;
+    const wallet = `0x${'5b'.repeat(20)}` as const;
+    const zero = `0x${'00'.repeat(20)}` as const;
+    const e = (kind: string, organization: `0x${string}`, actor: `0x${string}`, extra: { duration?: number; expiresAt?: number } = {}) => ({
+      kind,
+      organization,
+      actor,
+      duration: extra.duration ?? null,
+      expiresAt: extra.expiresAt ?? null,
+    });
+    expect(recoveryWords(e('RECOVERY_STARTED', wallet, guardian))).toBe(
+      'Guardian 0x9a9a…9a9a started a recovery of your account to wallet 0x5b5b…5b5b. If you did not ask for it, cancel it on the Recovery page before it completes.',
+    );
+    expect(recoveryWords(e('RECOVERY_APPROVED', guardian, guardian))).toBe('Guardian 0x9a9a…9a9a approved the recovery of your account');
+    expect(recoveryWords(e('RECOVERY_READY', zero, zero, { expiresAt: 1_800_000_000 }), 'UTC')).toBe(
+      'The recovery of your account has its approvals: the new wallet can complete it from 15 Jan 2027, 08:00',
+    );
+    expect(recoveryWords(e('RECOVERY_CANCELLED', guardian, guardian))).toBe('Recovery cancelled');
+    expect(recoveryWords(e('ACCOUNT_RECOVERED', wallet, guardian))).toBe('Your account moved to wallet 0x5b5b…5b5b');
+    expect(recoveryWords(e('GUARDIANS_CHANGED', zero, zero, { duration: 2 * 86_400 }))).toBe('Your guardians changed: a recovery waits 2 days after its approvals');
+    expect(recoveryWords(e('GUARDIAN_CHANGE_PROPOSED', zero, zero, { duration: 86_400, expiresAt: 1_800_000_000 }), 'UTC')).toBe(
+      'New guardians were proposed for your account; they can take effect from 15 Jan 2027, 08:00 unless you withdraw them',
+    );
+    expect(recoveryWords(e('GUARDIAN_CHANGE_CANCELLED', zero, zero))).toBe('A proposed change of your guardians was withdrawn');
+    expect(recoveryWords(e('GRANT_REVOKED', guardian, guardian))).toBeNull();
+    expect(['RECOVERY_STARTED', 'ACCOUNT_RECOVERED', 'GUARDIANS_CHANGED', 'GUARDIAN_CHANGE_PROPOSED'].every(isRecoveryEvent)).toBe(true);
+    expect(isRecoveryEvent('BREAK_GLASS_OPENED')).toBe(false);
   });
 });
 

@@ -182,11 +182,51 @@ const EVENT_WORDS: Record<string, string> = {
   GRANT_REVOKED: 'You revoked access',
   BREAK_GLASS_OPENED: 'Emergency access opened (break-glass)',
   BREAK_GLASS_CLOSED: 'Emergency access closed',
+  RECOVERY_STARTED: 'Recovery of your account started',
+  RECOVERY_APPROVED: 'Recovery approved by a guardian',
+  RECOVERY_READY: 'Recovery has its approvals',
+  RECOVERY_CANCELLED: 'Recovery cancelled',
+  ACCOUNT_RECOVERED: 'Your account moved to a new wallet',
+  GUARDIANS_CHANGED: 'Your guardians changed',
+  GUARDIAN_CHANGE_PROPOSED: 'New guardians proposed',
+  GUARDIAN_CHANGE_CANCELLED: 'Guardian change withdrawn',
 };
 export const eventLabel = (kind: string): string => EVENT_WORDS[kind] ?? kind;
 
 /** A short address for display ("0x1234…abcd"); the full one goes in a title. */
 export const shortAddress = (a: string): string => `${a.slice(0, 6)}…${a.slice(-4)}`;
+
+/** Whether an event is about the account's guardians or a recovery of it (PatientRegistry), not access. */
+export const isRecoveryEvent = (kind: string): boolean => kind.startsWith('RECOVERY_') || kind.startsWith('GUARDIAN') || kind === 'ACCOUNT_RECOVERED';
+
+/**
+ * A guardian or recovery event of the account in one sentence (subgraph/schema.graphql AccessEvent:
+ * organization is the new wallet or the guardian, actor who acted, expiresAt when it may complete or
+ * apply, duration the recovery delay); null for other kinds.
+ */
+export function recoveryWords(e: Pick<AccessEventRow, 'kind' | 'organization' | 'actor' | 'duration' | 'expiresAt'>, timeZone?: string): string | null {
+  const when = (at: number | null) => (at === null ? 'later' : absoluteTime(at, timeZone));
+  switch (e.kind) {
+    case 'RECOVERY_STARTED':
+      return `Guardian ${shortAddress(e.actor)} started a recovery of your account to wallet ${shortAddress(e.organization)}. If you did not ask for it, cancel it on the Recovery page before it completes.`;
+    case 'RECOVERY_APPROVED':
+      return `Guardian ${shortAddress(e.actor)} approved the recovery of your account`;
+    case 'RECOVERY_READY':
+      return `The recovery of your account has its approvals: the new wallet can complete it from ${when(e.expiresAt)}`;
+    case 'RECOVERY_CANCELLED':
+      return 'Recovery cancelled';
+    case 'ACCOUNT_RECOVERED':
+      return `Your account moved to wallet ${shortAddress(e.organization)}`;
+    case 'GUARDIANS_CHANGED':
+      return `Your guardians changed${e.duration === null ? '' : `: a recovery waits ${formatDuration(e.duration)} after its approvals`}`;
+    case 'GUARDIAN_CHANGE_PROPOSED':
+      return `New guardians were proposed for your account; they can take effect from ${when(e.expiresAt)} unless you withdraw them`;
+    case 'GUARDIAN_CHANGE_CANCELLED':
+      return 'A proposed change of your guardians was withdrawn';
+    default:
+      return null;
+  }
+}
 
 /**
  * Why a pending request can no longer be approved as asked because of the patient's policy now (it

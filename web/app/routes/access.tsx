@@ -16,6 +16,8 @@ import {
   categoryLabel,
   durationChoices,
   eventLabel,
+  isRecoveryEvent,
+  recoveryWords,
   formatDuration,
   kindLabel,
   purposeLabel,
@@ -495,8 +497,14 @@ function History({ overview }: { overview: AccessOverview }) {
       {overview.events.length === 0 ? <p className="muted">Nothing has happened yet.</p> : null}
       <ol className="access-events">
         {overview.events.map((e) => (
-          <li key={e.id} data-testid="access-event" data-kind={e.kind} className={e.kind.startsWith('BREAK_GLASS') ? 'access-event access-event--alert' : 'access-event'}>
-            <strong>{eventLabel(e.kind)}</strong> · <code title={e.organization}>{shortAddress(e.organization)}</code> · {eventDetail(e)}
+          <li key={e.id} data-testid="access-event" data-kind={e.kind} className={e.kind.startsWith('BREAK_GLASS') || isRecoveryEvent(e.kind) ? 'access-event access-event--alert' : 'access-event'}>
+            {isRecoveryEvent(e.kind) ? (
+              <strong>{recoveryWords(e)}</strong>
+            ) : (
+              <>
+                <strong>{eventLabel(e.kind)}</strong> · <code title={e.organization}>{shortAddress(e.organization)}</code> · {eventDetail(e)}
+              </>
+            )}
             <span className="muted small">
               {' '}
               · {relativeTime(e.blockTimestamp, overview.now)} ({absoluteTime(e.blockTimestamp)}) · block {e.blockNumber}
