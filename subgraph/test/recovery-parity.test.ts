@@ -6,7 +6,8 @@
 // proposal); W2 then rotates the account's key — indexed by the subgraph's compiled WASM mappings
 // (the test host on the recorded logs) and by the embedded indexer (SQLite and PGlite). Both must
 // give the same entities: AccessEvents of the account for every guardian and recovery event, and a
-// Patient whose controller moved to W2; and both must agree with the chain.
+// Patient whose controller moved to W2; and both must agree with the chain. A reorg that drops a
+// later completed recovery puts the controller back.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -181,5 +182,34 @@ describe('guardian recovery: subgraph mappings vs embedded indexer on one script
 
   it('the embedded indexer (PGlite) gives exactly the same entities', async () => {
     expect(await indexWith(() => openPgliteStore())).toEqual(mappingDump);
+  });
+
+  it('a reorg that drops a completed recovery puts the controller back and drops its events', async () => {
+    const store = await openSqliteStore(join(tmp, 'reorg.sqlite'));
+    try {
+      const indexer = createIndexer({ rpcUrl: anvil.rpcUrl, deployment, store, confirmations: 0 });
+      await indexer.syncToHead();
+      const before = await dumpEntities(store);
+      expect(before).toEqual(mappingDump);
+
+      // On a branch that will be dropped: a third recovery, to W1, completes.
+      const snapshot = await client().request({ method: 'evm_snapshot' as never, params: [] as never });
+      await write(g1, { functionName: 'startRecovery', args: [patient.address, w1.address, keyFor('w1')] });
+      await write(g3, { functionName: 'approveRecovery', args: [patient.address, 3n] });
+      await client().request({ method: 'evm_increaseTime' as never, params: [DAY + 1] as never });
+      await write(stranger, { functionName: 'completeRecovery', args: [patient.address] });
+      await indexer.syncToHead();
+      expect(await store.findById('Patient', lower(patient.address))).toMatchObject({ controller: lower(w1.address) });
+      expect(await store.count('AccessEvent')).toBe(before.AccessEvent.length + 4);
+
+      expect(await client().request({ method: 'evm_revert' as never, params: [snapshot] as never })).toBe(true);
+      await client().request({ method: 'anvil_mine' as never, params: ['0x8'] as never }); // a longer branch without it
+      const status = await indexer.syncToHead();
+      expect(status.reorgs).toBeGreaterThanOrEqual(1);
+      expect(await dumpEntities(store)).toEqual(before);
+      expect(await store.findById('Patient', lower(patient.address))).toMatchObject({ controller: lower(w2.address) });
+    } finally {
+      await store.close();
+    }
   });
 });
