@@ -367,7 +367,14 @@ describe('key loss and recovery in Chromium', () => {
     });
 
     const asker = await connected('paper new wallet', 5);
-    const { link } = await step(asker, 'ask', () => askForRecovery(asker, account));
+    const { link } = await step(asker, 'ask', async () => {
+      const asked = await askForRecovery(asker, account);
+      // At phone width the recovery key and the link wrap instead of widening the page.
+      await asker.setViewportSize({ width: 390, height: 844 });
+      await expect.poll(() => asker.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      await asker.setViewportSize({ width: 1280, height: 800 });
+      return asked;
+    });
     await step(asker, 'recovered', async () => {
       await guardianActs(g1, link, 'Start the recovery');
       await guardianActs(g2, link, 'Approve');
