@@ -15,7 +15,16 @@ export type InboxEventKind =
   | 'REQUEST_CANCELLED'
   | 'GRANT_REVOKED'
   | 'BREAK_GLASS_OPENED'
-  | 'BREAK_GLASS_CLOSED';
+  | 'BREAK_GLASS_CLOSED'
+  // Guardian recovery of the account (decision 031); requestId carries the recovery's nonce.
+  | 'RECOVERY_STARTED'
+  | 'RECOVERY_APPROVED'
+  | 'RECOVERY_READY'
+  | 'RECOVERY_CANCELLED'
+  | 'ACCOUNT_RECOVERED'
+  | 'GUARDIANS_CHANGED'
+  | 'GUARDIAN_CHANGE_PROPOSED'
+  | 'GUARDIAN_CHANGE_CANCELLED';
 
 export interface InboxEvent {
   id: string;
