@@ -225,17 +225,19 @@ function AccountWorkspace({ config, wallet, account, walletKey }: { config: Publ
   );
 }
 
-const CHECKLIST = [
-  { id: 'quorum', text: 'Any threshold-many of my guardians together can take my account and read my records. I trust each of them with that.' },
-  { id: 'strangers', text: 'I chose people (or services) who do not know each other, so they are unlikely to act together behind my back.' },
-  { id: 'two', text: 'At least 2 must approve (a threshold of 2 or more): one guardian alone can never take my account.' },
-  {
-    id: 'wait',
-    text: 'A recovery waits (48 hours unless I choose otherwise) after enough guardians approve. Until it completes this wallet can cancel it, and I will look out for the notice on the Patients and Recovery pages.',
-  },
-  { id: 'signed-up', text: 'Each guardian has signed up with Consentry: they need a key of their own to hold a share of my backup.' },
-  { id: 'paper', text: 'If I print a paper backup, I keep it offline and safe: whoever holds the paper holds my key.' },
-] as const;
+/** The risks a patient must read and tick before naming guardians, in the terms they are choosing. */
+const checklist = (threshold: number, delayHours: number) =>
+  [
+    { id: 'quorum', text: `Any ${threshold} of my guardians together can take my account and read my records. I trust each of them with that.` },
+    { id: 'strangers', text: 'I chose people (or services) who do not know each other, so they are unlikely to act together behind my back.' },
+    { id: 'two', text: 'At least 2 must approve (a threshold of 2 or more): one guardian alone can never take my account.' },
+    {
+      id: 'wait',
+      text: `A recovery waits ${hoursInWords(delayHours * 3600)} after enough guardians approve. Until it completes this wallet can cancel it, and I will look out for the notice on the Patients and Recovery pages.`,
+    },
+    { id: 'signed-up', text: 'Each guardian has signed up with Consentry: they need a key of their own to hold a share of my backup.' },
+    { id: 'paper', text: 'If I print a paper backup, I keep it offline and safe: whoever holds the paper holds my key.' },
+  ] as const;
 
 function GuardiansPanel({ config, wallet, state }: { config: PublicConfig; wallet: Address; state: RecoveryState }) {
   const id = useId();
@@ -249,7 +251,8 @@ function GuardiansPanel({ config, wallet, state }: { config: PublicConfig; walle
   const [problems, setProblems] = useState<string[]>([]);
   const [checking, setChecking] = useState(false);
   const hasGuardians = state.guardians.length > 0;
-  const allTicked = CHECKLIST.every((c) => ticked.has(c.id));
+  const risks = checklist(threshold, delayHours > 0 ? delayHours : DEFAULT_DELAY_HOURS);
+  const allTicked = risks.every((c) => ticked.has(c.id));
   const showForm = !hasGuardians || editing;
   const pending = state.pendingChange;
 
@@ -348,7 +351,7 @@ function GuardiansPanel({ config, wallet, state }: { config: PublicConfig; walle
         <form onSubmit={submit} noValidate aria-label="Name your guardians" className="guardians-form">
           <fieldset>
             <legend>Before you choose, read and tick each point</legend>
-            {CHECKLIST.map((c) => (
+            {risks.map((c) => (
               <label key={c.id} className="checkbox">
                 <input
                   type="checkbox"
@@ -456,8 +459,8 @@ function BackupPanel({ config, wallet, state, walletKey }: { config: PublicConfi
     <section className="panel no-print" aria-labelledby="backup-title" data-testid="backup-panel">
       <h2 id="backup-title">Backup of your key with your guardians</h2>
       <p>
-        Your encryption secret is split in this browser so that any {state.threshold || 'threshold-many'} of your guardians together can give it back to
-        your new wallet, and fewer learn nothing. Each share is sealed to one guardian&apos;s key; the server keeps only these sealed shares, and a
+        Your encryption secret is split in this browser so that {state.threshold ? `any ${state.threshold}` : 'enough'} of your guardians together can give
+        it back to your new wallet, and fewer learn nothing. Each share is sealed to one guardian&apos;s key; the server keeps only these sealed shares, and a
         guardian releases theirs only for a recovery the chain shows as completed.
       </p>
       <p data-testid="backup-status" data-state={status} role="status">
@@ -696,7 +699,7 @@ function ResealPanel({ config, wallet, state, keys }: { config: PublicConfig; wa
   const rotating = rotation.stage === 'keyring' || rotation.stage === 'chain' || rotation.stage === 'resealing';
   return (
     <section className="panel no-print" aria-labelledby="rotate-title" data-testid="rotate-panel">
-      <h2 id="rotate-title">Your key</h2>
+      <h2 id="rotate-title">Rotate my key</h2>
       <p>
         Your records are sealed to this wallet&apos;s key. The key is derived from your wallet, so a new key means a new wallet: if you think your
         key has leaked, set up a new wallet and have your guardians recover your account to it (you can cancel nothing you started yourself, so
