@@ -324,6 +324,9 @@ describe('key loss and recovery in Chromium', () => {
       // The old wallet acts for nothing any more: its pages say where the account went, and it cannot sign in as it.
       await gotoHydrated(patient, `${stack.webUrl}/records`);
       await expect.poll(() => patient.getByTestId('account-moved').textContent(), { timeout: 20_000 }).toContain(newWallet);
+      await gotoHydrated(patient, `${stack.webUrl}/recovery`);
+      await expect.poll(() => patient.getByTestId('account-moved').textContent(), { timeout: 20_000 }).toContain(newWallet);
+      expect(await patient.getByTestId('lost-wallet-panel').count()).toBe(0);
       const old = walletClientFor(stack.rpcUrl, E2E_CHAIN_ID, ANVIL_ACCOUNTS[7]!.privateKey);
       const issuedAt = Math.floor(Date.now() / 1000);
       const signature = await old.signTypedData(sessionTypedData(E2E_CHAIN_ID, account, issuedAt));

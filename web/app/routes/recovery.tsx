@@ -9,6 +9,7 @@ import { useAccount } from 'wagmi';
 import { deriveEncryptionKeyPair, keyDerivationTypedData, keyFingerprint, type EncryptionKeyPair } from '@consentry/sdk/keys';
 import { paperPhraseOf } from '@consentry/sdk/recovery/paper';
 import { ConnectPanel, shortAddress } from '../components/ConnectWallet.tsx';
+import { MovedAway } from '../components/MovedAway.tsx';
 import { RecoveryBanner, useRecoveryState } from '../components/RecoveryBanner.tsx';
 import { TxStatus, useRegistryTx } from '../components/RegistryTx.tsx';
 import { describeError } from '../lib/errors.ts';
@@ -148,7 +149,9 @@ function RecoveryWorkspace({ config, wallet, request }: { config: PublicConfig; 
         </p>
       ) : null}
       {guardianFirst ? guardian : null}
-      {patient.controls && patient.account ? (
+      {patient.movedTo ? (
+        <MovedAway wallet={wallet} movedTo={patient.movedTo} />
+      ) : patient.controls && patient.account ? (
         <AccountWorkspace config={config} wallet={wallet} account={patient.account} walletKey={key} />
       ) : (
         <LostWalletPanel config={config} wallet={wallet} walletKey={key} request={request} />
