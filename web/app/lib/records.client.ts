@@ -18,6 +18,7 @@ import { canonicalJson } from '@consentry/sdk/records/canonical';
 import { buildExport, type ExportAnchor, type ExportVersion } from '@consentry/sdk/records/export-format';
 import { fhirDefinitionsIndexed, indexFhirDefinitions, parseFhirInput, type FhirResource } from '@consentry/sdk/records/fhir-input';
 import { sessionTypedData } from '@consentry/sdk/records/session';
+import { identityRootOf } from './keyring.ts';
 import {
   checkCorrection,
   contentTag,
@@ -162,7 +163,7 @@ export async function importFiles(
   for (const v of existing.versions) if ((latest.get(v.recordId)?.version ?? 0) < v.version) latest.set(v.recordId, v);
   const erased = new Set(existing.erasures.map((e) => e.recordId));
   const seal = createKeySealer(keys.publicKey);
-  const tagKey = contentTagKey(keys.secretKey);
+  const tagKey = contentTagKey(identityRootOf(keys));
 
   for (let first = 0; first < resources.length; first += UPLOAD_CHUNK) {
     const chunk = resources.slice(first, first + UPLOAD_CHUNK);
@@ -185,7 +186,7 @@ export async function importFiles(
         tag,
         version: decision.version,
         supersedes: decision.supersedes,
-        reason: decision.kind === 'changed' ? sealNote(noteKey(keys.secretKey), 'Imported again with different content') : null,
+        reason: decision.kind === 'changed' ? sealNote(noteKey(identityRootOf(keys)), 'Imported again with different content') : null,
         canonical,
         recordId,
       });
@@ -225,7 +226,7 @@ export async function correctRecord(
   if (recordIdFor(patient, resource.resourceType, String(resource.id)) !== current.recordId) {
     throw new ApiCallError('CORRECTION_WRONG_RECORD', 'Keep the resource\'s "id" as it was: a correction replaces this record, not another');
   }
-  const tag = contentTag(contentTagKey(keys.secretKey), resource);
+  const tag = contentTag(contentTagKey(identityRootOf(keys)), resource);
   if (tag === current.contentTag) throw new ApiCallError('CORRECTION_UNCHANGED', 'Nothing changed: the corrected resource is the same as the current version');
   const collected = createCollectingStore();
   const v = await writeVersion({
@@ -236,7 +237,7 @@ export async function correctRecord(
     tag,
     version: current.version + 1,
     supersedes: current.leafHash as Hex,
-    reason: sealNote(noteKey(keys.secretKey), reason.trim()),
+    reason: sealNote(noteKey(identityRootOf(keys)), reason.trim()),
   });
   const blobs = collected.drain().map(({ cid, bytes }) => ({ cid, data: toBase64(bytes) }));
   const { patient: _p, createdAt: _c, ...version } = v;
@@ -246,11 +247,11 @@ export async function correctRecord(
 /** Erasure: the server destroys the sealed keys; the reason is stored sealed to the patient. */
 export function eraseRecord(recordId: string, reason: string, keys: EncryptionKeyPair): Promise<ApiErasure> {
   if (reason.trim().length < 3) throw new ApiCallError('ERASURE_NO_REASON', 'Give a reason (at least 3 characters)');
-  return api<ApiErasure>(`/api/records/${recordId}/erase`, { method: 'POST', body: JSON.stringify({ reason: sealNote(noteKey(keys.secretKey), reason.trim()) }) });
+  return api<ApiErasure>(`/api/records/${recordId}/erase`, { method: 'POST', body: JSON.stringify({ reason: sealNote(noteKey(identityRootOf(keys)), reason.trim()) }) });
 }
 
 /** A stored (sealed) reason in plain text, for display in this browser. */
-export const readNote = (keys: EncryptionKeyPair, sealed: string | null): string | null => openNote(noteKey(keys.secretKey), sealed);
+export const readNote = (keys: EncryptionKeyPair, sealed: string | null): string | null => openNote(noteKey(identityRootOf(keys)), sealed);
 
 /** The offline export (the same files `consentry export` writes), zipped in the browser. */
 export async function exportZip(data: RecordsData, patient: Address, keys: EncryptionKeyPair, onProgress?: (done: number, total: number) => void): Promise<Blob> {
@@ -261,7 +262,7 @@ export async function exportZip(data: RecordsData, patient: Address, keys: Encry
     anchors: new Map(data.anchors.map((a) => [a.root, a])),
     ciphertext: fetchCiphertext,
     open: createKeyOpener(keys.secretKey),
-    note: (n) => openNote(noteKey(keys.secretKey), n),
+    note: (n) => openNote(noteKey(identityRootOf(keys)), n),
     ...(onProgress ? { onProgress } : {}),
   });
   const zipped = zipSync(Object.fromEntries(files), { level: 6 });

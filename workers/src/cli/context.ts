@@ -13,6 +13,7 @@ import { loadConfig, type Config } from '@consentry/sdk/config';
 import { readDeployment } from '@consentry/sdk/deployment';
 import { ConsentryError } from '@consentry/sdk/errors';
 import { patientAccountOf } from '@consentry/sdk/recovery/actions';
+import { openKeyring } from '@consentry/sdk/recovery/keyring';
 import { deriveEncryptionKeyPair, keyDerivationTypedData, type EncryptionKeyPair } from '@consentry/sdk/keys';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
 import { RecordsService } from '../records/service.ts';
@@ -73,7 +74,10 @@ export async function patientContext(values: { 'key-file'?: string; 'dev-account
   const keys = deriveEncryptionKeyPair(await account.signTypedData(keyDerivationTypedData(config.CHAIN_ID)));
   const patient = await patientAccountFor(config, account.address);
   const [vault, blobs] = await Promise.all([openVault(config), blobStoreFromEnv({ ...process.env, DATA_DIR: config.DATA_DIR })]);
-  const records = new RecordsService({ vault, blobs, patient, keys });
+  // After a rotation, content tags and notes derive from the account's first key, kept in its keyring.
+  const keyring = await vault.keyring(patient);
+  const rootSecretKey = keyring.length ? openKeyring(keyring.map((e) => ({ ...e, publicKey: e.publicKey as Hex })), keys.secretKey).root : undefined;
+  const records = new RecordsService({ vault, blobs, patient, keys, ...(rootSecretKey ? { rootSecretKey } : {}) });
   return {
     config,
     privateKey,

@@ -112,6 +112,18 @@ describe.each(vaultKinds())('records on $name', (kind) => {
     await expect(service.correct(summary!.recordId, { ...corrected, status: 'final' } as FhirResource, '')).rejects.toThrow(/needs a reason/);
   });
 
+  it('after a key rotation, a service on the new key with the keyring root still matches re-imports and opens old reasons', async () => {
+    const [summary] = await service.list({ category: 'labs' });
+    const reason = (await service.history(summary!.recordId)).at(-1)!.reason;
+    const rotated = deriveEncryptionKeyPair(await privateKeyToAccount(ANVIL_ACCOUNTS[5]!.privateKey).signTypedData(keyDerivationTypedData(31337)));
+    const withRoot = new RecordsService({ vault, blobs, patient: account.address, keys: rotated, rootSecretKey: keys.secretKey });
+    expect(withRoot.note(reason)).toBe('Lab re-ran the sample');
+    expect(await withRoot.importResources(input.slice(0, 3))).toMatchObject({ stored: 0, unchanged: 3 }); // input[3] was edited above
+    // Without the root, the new key's tags match nothing: every resource would be stored again.
+    const withoutRoot = new RecordsService({ vault, blobs, patient: account.address, keys: rotated });
+    expect(withoutRoot.note(reason)).toBe('(a note this key cannot open)');
+  });
+
   it('anchors every pending version; exports that verify offline and on chain; any altered byte names its record', async () => {
     const anchored = await anchorPending({ vault, blobs, rpcUrl: anvil.rpcUrl, privateKey: ANVIL_ACCOUNTS[5]!.privateKey, deployment, maxBatch: 64 });
     const rows = await vault.versions(account.address);

@@ -75,6 +75,11 @@ export interface RecordsServiceOptions {
   blobs: BlobStore;
   patient: Address;
   keys: EncryptionKeyPair;
+  /**
+   * The account's first secret when it has rotated its key (its keyring's root, decision 031): content
+   * tags and sealed notes derive from it, so re-imports still match and old reasons still open.
+   */
+  rootSecretKey?: Uint8Array;
 }
 
 export class RecordsService {
@@ -92,8 +97,9 @@ export class RecordsService {
     this.#blobs = opts.blobs;
     this.#seal = createKeySealer(opts.keys.publicKey);
     this.#open = createKeyOpener(opts.keys.secretKey);
-    this.#tagKey = contentTagKey(opts.keys.secretKey);
-    this.#noteKey = noteKey(opts.keys.secretKey);
+    const root = opts.rootSecretKey ?? opts.keys.secretKey;
+    this.#tagKey = contentTagKey(root);
+    this.#noteKey = noteKey(root);
   }
 
   /** The plain text of a stored reason (they are stored sealed to the patient). */
