@@ -56,14 +56,18 @@ export interface Guardian {
   publicKey: Uint8Array | Hex;
 }
 
-export interface BackupShareHeader {
-  account: Address;
+/** What a guardian's share is, in both headers: whose, which backup, t of m, its x, the key it backs up. */
+interface ShareFacts {
   guardian: Address;
   backupId: Hex;
   threshold: number;
   count: number;
   x: number;
   accountPublicKey: Hex;
+}
+
+export interface BackupShareHeader extends ShareFacts {
+  account: Address;
   guardianPublicKey: Hex;
 }
 
@@ -76,14 +80,7 @@ export interface RecoveryTerms {
   recoveryKey: Hex;
 }
 
-export interface ReleasedShareHeader extends RecoveryTerms {
-  guardian: Address;
-  backupId: Hex;
-  threshold: number;
-  count: number;
-  x: number;
-  accountPublicKey: Hex;
-}
+export type ReleasedShareHeader = RecoveryTerms & ShareFacts;
 
 const keyBytes = (key: Uint8Array | Hex, what: string): Uint8Array => {
   const bytes = typeof key === 'string' ? hexToBytes(key) : key;

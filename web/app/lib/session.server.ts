@@ -11,11 +11,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getAddress, verifyTypedData, type Address, type Hex, type PublicClient } from 'viem';
 import { z } from 'zod';
-import { publicClientFor } from '@consentry/sdk/clients';
-import { readDeployment } from '@consentry/sdk/deployment';
 import { ConsentryError } from '@consentry/sdk/errors';
 import { SESSION_SIGNATURE_WINDOW_S, sessionTypedData } from '@consentry/sdk/records/session';
-import { patientAccountOf } from '@consentry/sdk/recovery/actions';
+import { resolvePatientAccount } from '@consentry/sdk/recovery/account';
 import { serverConfig } from './config.server.ts';
 
 const COOKIE = 'consentry_session';
@@ -73,19 +71,14 @@ const signInSchema = z.object({
  * to another wallet is refused: it must not act as that account any more.
  */
 export async function accountForWallet(wallet: Address, client?: PublicClient): Promise<Address> {
-  const { config } = serverConfig();
-  let registry: Address;
+  let resolved: Awaited<ReturnType<typeof resolvePatientAccount>>;
   try {
-    registry = readDeployment(config.CHAIN_ID, config.DEPLOYMENTS_DIR).contracts.PatientRegistry.address;
+    resolved = await resolvePatientAccount(serverConfig().config, wallet, client);
   } catch (err) {
-    if (err instanceof ConsentryError && err.code === 'DEPLOYMENT_NOT_FOUND') return wallet;
+    if (err instanceof ConsentryError && err.code === 'CHAIN_UNAVAILABLE') {
+      throw new ApiError(503, 'CHAIN_UNAVAILABLE', 'The chain cannot be read to find the account this wallet controls; try again in a moment');
+    }
     throw err;
-  }
-  let resolved: Awaited<ReturnType<typeof patientAccountOf>>;
-  try {
-    resolved = await patientAccountOf(client ?? (publicClientFor(config.RPC_URL, config.CHAIN_ID, { retryCount: 1 }) as PublicClient), registry, wallet);
-  } catch {
-    throw new ApiError(503, 'CHAIN_UNAVAILABLE', 'The chain cannot be read to find the account this wallet controls; try again in a moment');
   }
   if (resolved.movedTo) {
     throw new ApiError(403, 'ACCOUNT_RECOVERED', `This wallet's account was recovered to another wallet (${resolved.movedTo}); sign in with that one`);

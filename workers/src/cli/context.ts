@@ -4,15 +4,12 @@
  * it (an EIP-712 signature through HKDF), the vault and the blob store from the configuration.
  */
 import { readFileSync } from 'node:fs';
-import type { Address, Hex, PublicClient } from 'viem';
+import type { Address, Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { blobStoreFromEnv } from '@consentry/sdk/blobs/from-env';
 import type { BlobStore } from '@consentry/sdk/blobs/types';
-import { publicClientFor } from '@consentry/sdk/clients';
 import { loadConfig, type Config } from '@consentry/sdk/config';
-import { readDeployment } from '@consentry/sdk/deployment';
-import { ConsentryError } from '@consentry/sdk/errors';
-import { patientAccountOf } from '@consentry/sdk/recovery/actions';
+import { resolvePatientAccount } from '@consentry/sdk/recovery/account';
 import { openKeyring } from '@consentry/sdk/recovery/keyring';
 import { deriveEncryptionKeyPair, keyDerivationTypedData, type EncryptionKeyPair } from '@consentry/sdk/keys';
 import { ANVIL_ACCOUNTS } from '@consentry/sdk/testing/anvil';
@@ -100,21 +97,9 @@ export async function patientContext(values: { 'key-file'?: string; 'dev-account
  * whose account was recovered away is refused, as the web app refuses its sign-in.
  */
 export async function patientAccountFor(config: Config, wallet: Address): Promise<Address> {
-  let registry: Address;
-  try {
-    registry = readDeployment(config.CHAIN_ID, config.DEPLOYMENTS_DIR).contracts.PatientRegistry.address;
-  } catch (err) {
-    if (err instanceof ConsentryError && err.code === 'DEPLOYMENT_NOT_FOUND') return wallet;
-    throw err;
-  }
-  let resolved: Awaited<ReturnType<typeof patientAccountOf>>;
-  try {
-    resolved = await patientAccountOf(publicClientFor(config.RPC_URL, config.CHAIN_ID, { retryCount: 1 }) as PublicClient, registry, wallet);
-  } catch (cause) {
-    throw new ConsentryError('CHAIN_UNAVAILABLE', `Cannot read the chain at ${config.RPC_URL} to find the account this wallet acts for; is it running?`, { cause });
-  }
-  if (resolved.movedTo) throw new UsageError(`This wallet's account was recovered to another wallet (${resolved.movedTo}); use that wallet`);
-  return resolved.account;
+  const { account, movedTo } = await resolvePatientAccount(config, wallet);
+  if (movedTo) throw new UsageError(`This wallet's account was recovered to another wallet (${movedTo}); use that wallet`);
+  return account;
 }
 
 /** A record named by its id or an unambiguous prefix of it (at least 8 hex digits after 0x). */

@@ -3,20 +3,18 @@
 // and three participants enrolled with real proofs. studies → buy (quote only) → buy --yes --faucet
 // → release again (same files) → a buy with two gateways down fails with the purchase id and the
 // hint → release after they come back → refund of a confirmed purchase refused in words.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runConsentry } from './testing/run-cli.ts';
 import { testTokenAbi } from '@consentry/sdk/abi/generated';
-import { REPO_ROOT } from '@consentry/sdk/config';
 import { parseFhirInput } from '@consentry/sdk/records/fhir';
 import { readPurchase } from '@consentry/sdk/research/market';
 import { putStudyMetadata } from '@consentry/sdk/zk/study-metadata';
 import { MARKET_CRITERIA, startMarketFixture, type MarketFixture } from '../research/testing/market-fixture.ts';
 
-const CLI = join(REPO_ROOT, 'scripts', 'consentry.mjs');
 const TITLE = 'Blood pressure in adults over 18';
 
 let f: MarketFixture;
@@ -25,22 +23,7 @@ let env: Record<string, string>;
 const enrolled: Hex[] = [];
 const out = mkdtempSync(join(tmpdir(), 'consentry-cli-market-'));
 
-// Asynchronous: the gateways answer from this process, so it must not block while the command runs.
-function consentry(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
+const consentry = (...args: string[]) => runConsentry(env, args);
 
 const files = (dir: string) => Object.fromEntries(readdirSync(dir).sort().map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
 const balance = () => f.client.readContract({ address: f.contracts.TestToken!, abi: testTokenAbi, functionName: 'balanceOf', args: [f.researcher.address] });

@@ -5,16 +5,15 @@
 // nor can anyone before the wait; after two approvals and 48 hours the new wallet completes it, the
 // guardians release their shares (only they, only then) and two of them give the key back. Every
 // refusal is in words with exit code 1 (2 for bad usage).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToHex, type Address, type Hex, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runConsentry } from './testing/run-cli.ts';
 import { patientRegistryAbi } from '@consentry/sdk/abi/generated';
 import { publicClientFor, walletClientFor } from '@consentry/sdk/clients';
-import { REPO_ROOT } from '@consentry/sdk/config';
 import { deriveEncryptionKeyPair, keyDerivationTypedData, type EncryptionKeyPair } from '@consentry/sdk/keys';
 import { fromBase64 } from '@consentry/sdk/records/versions';
 import { recoverSecretFromReleased } from '@consentry/sdk/recovery/backup';
@@ -24,7 +23,6 @@ import { deployContracts } from '../../../contracts/script/deploy.ts';
 import { vaultKinds } from '../records/testing/vaults.ts';
 import { Vault } from '../records/vault.ts';
 
-const CLI = join(REPO_ROOT, 'scripts', 'consentry.mjs');
 const CHAIN = 31337;
 const [PATIENT, G1, G2, G3, NEW_WALLET, STRANGER] = [1, 2, 3, 4, 5, 6];
 const addr = (i: number) => ANVIL_ACCOUNTS[i]!.address;
@@ -37,21 +35,7 @@ describe.each(vaultKinds().filter((k) => k.name !== 'pglite'))('consentry guardi
   let dir: string;
   let env: Record<string, string>;
 
-  function consentry(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.on('error', reject);
-      child.on('close', (status) => {
-        clearTimeout(timer);
-        resolve({ status, stdout, stderr });
-      });
-    });
-  }
+  const consentry = (...args: string[]) => runConsentry(env, args);
   const as = (i: number, ...args: string[]) => consentry(...args, '--dev-account', String(i));
   const ok = async (p: ReturnType<typeof consentry>) => {
     const r = await p;
