@@ -42,9 +42,8 @@ import { deriveEncryptionKeyPair } from '@consentry/sdk/keys';
 import { ANVIL_ACCOUNTS, startAnvil, type AnvilInstance } from '@consentry/sdk/testing/anvil';
 import { deployContracts, type DeployResult } from '../../contracts/script/deploy.ts';
 import { openPgliteStore, openSqliteStore, type Store } from '../../workers/src/db/open.ts';
-import { dumpEntities } from '../../workers/src/indexer/dump.ts';
-import { createIndexer } from '../../workers/src/indexer/indexer.ts';
 import { createAnchorer } from '../../workers/src/anchorer/anchorer.ts';
+import { indexWith as indexWithStore } from './index-with.ts';
 import { ensureSubgraphBuilt, MappingHost, type EntityDump, type RecordedLog } from './host/index.ts';
 import { recordLogs } from './host/record.ts';
 
@@ -334,18 +333,7 @@ const EXPECTED = {
 };
 
 
-async function indexWith(open: () => Promise<Store>): Promise<EntityDump> {
-  const store = await open();
-  try {
-    const indexer = createIndexer({ rpcUrl: anvil.rpcUrl, deployment, store, confirmations: 0, pageSize: 4, blobs });
-    const status = await indexer.syncToHead();
-    expect(status.checkpoint?.number).toBe(head);
-    expect(status.hasIndexingErrors).toBe(false);
-    return await dumpEntities(store);
-  } finally {
-    await store.close();
-  }
-}
+const indexWith = (open: () => Promise<Store>): Promise<EntityDump> => indexWithStore(open, { rpcUrl: anvil.rpcUrl, deployment, confirmations: 0, pageSize: 4, blobs }, head);
 
 beforeAll(async () => {
   const built = ensureSubgraphBuilt();

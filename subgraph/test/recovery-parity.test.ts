@@ -21,6 +21,7 @@ import { deployContracts, type DeployResult } from '../../contracts/script/deplo
 import { openPgliteStore, openSqliteStore, type Store } from '../../workers/src/db/open.ts';
 import { dumpEntities } from '../../workers/src/indexer/dump.ts';
 import { createIndexer } from '../../workers/src/indexer/indexer.ts';
+import { indexWith as indexWithStore } from './index-with.ts';
 import { ensureSubgraphBuilt, MappingHost, type EntityDump } from './host/index.ts';
 import { recordLogs } from './host/record.ts';
 
@@ -67,18 +68,7 @@ async function rememberReadyAt(): Promise<void> {
   readyAt.set(r.nonce, r.readyAt);
 }
 
-async function indexWith(open: () => Promise<Store>): Promise<EntityDump> {
-  const store = await open();
-  try {
-    const indexer = createIndexer({ rpcUrl: anvil.rpcUrl, deployment, store, confirmations: 0, pageSize: 3 });
-    const status = await indexer.syncToHead();
-    expect(status.checkpoint?.number).toBe(head);
-    expect(status.hasIndexingErrors).toBe(false);
-    return await dumpEntities(store);
-  } finally {
-    await store.close();
-  }
-}
+const indexWith = (open: () => Promise<Store>): Promise<EntityDump> => indexWithStore(open, { rpcUrl: anvil.rpcUrl, deployment, confirmations: 0, pageSize: 3 }, head);
 
 beforeAll(async () => {
   const built = ensureSubgraphBuilt();
