@@ -80,8 +80,13 @@ const COMMANDS: Record<string, Command> = {
   },
   recovery: {
     summary: 'Recover an account whose wallet is lost: status, start and approve (guardians), cancel (the old wallet), complete, release a guardian\'s share',
-    usage: `consentry recovery status <account> | recovery start <account> --new-wallet <address> --recovery-key <hex> | recovery approve|complete|release <account> | recovery cancel ${KEY_USAGE}`,
+    usage: `consentry recovery status <account> | recovery start <account> --new-wallet <address> --recovery-key <hex> | recovery approve|complete|release <account> | recovery cancel | recovery key ${KEY_USAGE}`,
     load: () => import('./recovery.ts').then((m) => m.runRecovery),
+  },
+  keys: {
+    summary: 'Rotate your account\'s key to this wallet\'s (after a recovery): keyring, chain, every record re-sealed; resumable',
+    usage: `consentry keys rotate [--paper-file <file>] ${KEY_USAGE}`,
+    load: () => import('./recovery.ts').then((m) => m.runKeys),
   },
   backup: {
     summary: 'Back up your encryption key: split to your guardians, or printed as 24 words on paper',

@@ -5,6 +5,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { privateKeyToAccount } from 'viem/accounts';
+import { DecryptionError } from '@consentry/sdk/crypto/envelope';
 import { readDeployment } from '@consentry/sdk/deployment';
 import { ConsentryError } from '@consentry/sdk/errors';
 import { CATEGORIES, type Category } from '@consentry/sdk/records/categories';
@@ -25,6 +27,12 @@ async function withPatient<T>(values: { 'key-file'?: string; 'dev-account'?: str
   const ctx = await patientContext(values);
   try {
     return await run(ctx);
+  } catch (err) {
+    // A wallet a recovery moved the account to holds another key until it rotates (decision 031).
+    if (err instanceof DecryptionError && ctx.patient.toLowerCase() !== privateKeyToAccount(ctx.privateKey).address.toLowerCase()) {
+      throw new ConsentryError('KEY_NOT_ROTATED', `${err.message}. These records are sealed to your account's earlier key: after a recovery, run \`consentry keys rotate\` with this wallet first`, { cause: err });
+    }
+    throw err;
   } finally {
     await ctx.close();
   }

@@ -126,6 +126,14 @@ describe.each(vaultKinds().filter((k) => k.name !== 'pglite'))('consentry guardi
 
   it('two guardians and the wait move the account; only guardians release, and two shares give the key back', async () => {
     const newKeys = await keysOf(NEW_WALLET);
+    // The patient has records before she loses her wallet (synthetic, imported with the CLI).
+    const synthDir = mkdtempSync(join(dir, 'synth-'));
+    await ok(consentry('synth', '--patients', '1', '--seed', 'recovery-cli', '--out', synthDir));
+    await ok(as(PATIENT, 'import', synthDir, '--no-anchor'));
+    const before = JSON.parse(await ok(as(PATIENT, 'records', 'list', '--json'))) as unknown[];
+    expect(before.length).toBeGreaterThan(3);
+    // The new wallet's address and recovery key, as the guardians need them.
+    expect(await ok(as(NEW_WALLET, 'recovery', 'key'))).toContain(`recovery key: ${newKeys.publicKeyHex}`);
     await ok(as(G2, 'recovery', 'start', addr(PATIENT), '--new-wallet', addr(NEW_WALLET), '--recovery-key', newKeys.publicKeyHex));
     await ok(as(G3, 'recovery', 'approve', addr(PATIENT)));
     expect(await refusal(as(NEW_WALLET, 'recovery', 'complete', addr(PATIENT)))).toMatch(/waiting period runs until .*the old wallet can still cancel it/);
@@ -138,7 +146,7 @@ describe.each(vaultKinds().filter((k) => k.name !== 'pglite'))('consentry guardi
     expect(await refusal(as(NEW_WALLET, 'backup', 'paper'))).toMatch(/derived key is not the encryption key/);
     // The record commands act for the account the wallet controls: the old wallet for none.
     expect(await refusal(as(PATIENT, 'records', 'list'), 2)).toMatch(/account was recovered to another wallet \(0x/);
-    await ok(as(NEW_WALLET, 'records', 'list'));
+    expect(await refusal(as(NEW_WALLET, 'records', 'list'))).toMatch(/sealed to your account's earlier key: after a recovery, run `consentry keys rotate`/);
 
     expect(await refusal(as(STRANGER, 'recovery', 'release', addr(PATIENT)))).toMatch(/is not a guardian/);
     expect(await ok(as(G1, 'recovery', 'release', addr(PATIENT)))).toMatch(/released: your share .*recovery #2/);
@@ -147,6 +155,16 @@ describe.each(vaultKinds().filter((k) => k.name !== 'pglite'))('consentry guardi
     const status = await ok(consentry('recovery', 'status', addr(PATIENT)));
     expect(status).toContain(`last completed: recovery #2`);
     expect(status).toContain(`released shares for recovery #2: 2`);
+
+    // The new wallet restores from the two released shares and rotates: every record re-sealed to its key.
+    const rotated = await ok(as(NEW_WALLET, 'keys', 'rotate'));
+    expect(rotated).toContain(`rotated on chain: the account's key is now ${newKeys.publicKeyHex}`);
+    expect(rotated).toContain(`re-sealed ${before.length} version(s) to the new key; 0 already were`);
+    expect(JSON.parse(await ok(as(NEW_WALLET, 'records', 'list', '--json')))).toHaveLength(before.length);
+    const [first] = JSON.parse(await ok(as(NEW_WALLET, 'records', 'list', '--json'))) as Array<{ recordId: string }>;
+    await ok(as(NEW_WALLET, 'records', 'show', first!.recordId));
+    expect(await ok(as(NEW_WALLET, 'keys', 'rotate'))).toContain(`re-sealed 0 version(s) to the new key; ${before.length} already were`);
+    await ok(as(NEW_WALLET, 'backup', 'paper'));
 
     const vault = await Vault.open(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL, databaseSchema: env.VAULT_DATABASE_SCHEMA! } : { dataDir: env.DATA_DIR! });
     try {

@@ -6,6 +6,7 @@
  * releases its backup share to the new wallet. Every transaction is simulated first, so a refusal
  * is printed in words before anything is paid. Keys come as for the record commands (KEY_USAGE).
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { getAddress, isAddress, type Address, type Hex, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
@@ -27,14 +28,17 @@ import {
   MIN_RECOVERY_DELAY_S,
   patientAccountOf,
   readRecoveryState,
+  rotateEncryptionKey,
   setGuardians,
   startRecovery,
   type RecoveryActionContext,
   type RecoveryState,
 } from '@consentry/sdk/recovery/actions';
-import { releaseBackupShare, splitKeyBackup } from '@consentry/sdk/recovery/backup';
-import { paperPhraseOf } from '@consentry/sdk/recovery/paper';
-import { keyBackupOf, storeKeyBackup, storeReleasedShare, type RecoveryStores } from '../records/recovery.ts';
+import { recoverSecretFromReleased, releaseBackupShare, splitKeyBackup } from '@consentry/sdk/recovery/backup';
+import { keyringEntry, openKeyring } from '@consentry/sdk/recovery/keyring';
+import { paperPhraseOf, secretFromPaperPhrase } from '@consentry/sdk/recovery/paper';
+import { resealVersions } from '@consentry/sdk/recovery/rotation';
+import { keyBackupOf, storeKeyBackup, storeKeyringEntry, storeReleasedShare, type RecoveryStores } from '../records/recovery.ts';
 import { UsageError } from './command.ts';
 import { KEY_OPTIONS, openVault, privateKeyFrom } from './context.ts';
 
@@ -176,7 +180,7 @@ async function guardiansCancel(args: string[]): Promise<void> {
 // ------------------------------------------------------------------------------------- recovery
 
 const RECOVERY_SUBCOMMANDS =
-  '`recovery status <account>`, `recovery start <account> --new-wallet <address> --recovery-key <hex>`, `recovery approve <account>`, `recovery complete <account>`, `recovery cancel` or `recovery release <account>`';
+  '`recovery status <account>`, `recovery start <account> --new-wallet <address> --recovery-key <hex>`, `recovery approve <account>`, `recovery complete <account>`, `recovery cancel`, `recovery release <account>` or `recovery key`';
 
 export async function runRecovery(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
@@ -186,6 +190,7 @@ export async function runRecovery(args: string[]): Promise<void> {
   if (sub === 'complete') return recoveryComplete(rest);
   if (sub === 'cancel') return recoveryCancel(rest);
   if (sub === 'release') return recoveryRelease(rest);
+  if (sub === 'key') return recoveryKey(rest);
   throw new UsageError(sub ? `Unknown recovery command "${sub}": ${RECOVERY_SUBCOMMANDS}` : `Say what to do: ${RECOVERY_SUBCOMMANDS}`);
 }
 
@@ -303,6 +308,94 @@ async function recoveryRelease(args: string[]): Promise<void> {
         : `already released: your share for recovery #${done.nonce} was stored before`,
     );
   } finally {
+    await vault.close();
+  }
+}
+
+/** The new wallet's side: its address and recovery key (its own derived key), for the guardians. */
+async function recoveryKey(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { ...KEY_OPTIONS }, strict: true });
+  const s = await openSigner(values);
+  const keys = await s.keys();
+  keys.secretKey.fill(0);
+  console.log(`new wallet: ${s.wallet}`);
+  console.log(`recovery key: ${keys.publicKeyHex}`);
+  console.error(`Give both to your guardians; the first runs: consentry recovery start <your account> --new-wallet ${s.wallet} --recovery-key ${keys.publicKeyHex}`);
+}
+
+// ------------------------------------------------------------------------------------- rotation
+
+const KEYS_SUBCOMMANDS = '`keys rotate [--paper-file <file>]`';
+
+export async function runKeys(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub === 'rotate') return keysRotate(rest);
+  throw new UsageError(sub ? `Unknown keys command "${sub}": ${KEYS_SUBCOMMANDS}` : `Say what to do: ${KEYS_SUBCOMMANDS}`);
+}
+
+/**
+ * After a recovery, the new wallet takes the account's records to its own key (decision 031): the old
+ * secret, from the guardians' released shares (or the paper words), goes into the keyring sealed to the
+ * new key; the chain takes the new key; every version's data key is re-sealed to it, in batches with
+ * progress. Run again after any stop: what is done is skipped (a chain key already rotated, versions
+ * that already open with the new key).
+ */
+async function keysRotate(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { ...KEY_OPTIONS, 'paper-file': { type: 'string' } }, strict: true });
+  const s = await openSigner(values);
+  const account = await ownAccount(s);
+  const state = await readRecoveryState(s.client, s.registry, account);
+  const keys = await s.keys();
+  const vault = await openVault(s.config);
+  const stores: RecoveryStores = { vault, chain: { client: s.client, registry: s.registry } };
+  try {
+    const keyring = await vault.keyring(account);
+    const earlier = openKeyring(keyring.map((e) => ({ ...e, publicKey: e.publicKey as Hex })), keys.secretKey).secrets;
+    const onChain = state.encryptionKey?.toLowerCase();
+    let oldSecret: Uint8Array | null = null;
+    if (onChain !== keys.publicKeyHex.toLowerCase()) {
+      oldSecret = earlier.get(onChain ?? '') ?? null;
+      if (!oldSecret && values['paper-file'] !== undefined) {
+        let words: string;
+        try {
+          words = readFileSync(values['paper-file'], 'utf8');
+        } catch {
+          throw new UsageError(`Cannot read the paper words in ${values['paper-file']}`);
+        }
+        oldSecret = secretFromPaperPhrase(words, state.encryptionKey as Hex);
+      }
+      if (!oldSecret) {
+        const done = state.completed;
+        if (!done || getAddress(done.newController) !== s.wallet) {
+          throw new ConsentryError('NOTHING_TO_RESTORE_FROM', `No recovery of ${account} to ${s.wallet} has completed, and no --paper-file was given: there is no way to the account's current key`);
+        }
+        const released = await vault.releasedShares(account, Number(done.nonce));
+        oldSecret = await recoverSecretFromReleased({
+          released: released.map((r) => fromBase64(r.releasedShare)),
+          recoverySecretKey: keys.secretKey,
+          recovery: { account, nonce: done.nonce, newController: done.newController, recoveryKey: done.recoveryKey },
+          expectedPublicKey: state.encryptionKey as Hex,
+        });
+      }
+      console.log(`restored: the account's key ${state.encryptionKey}`);
+      await storeKeyringEntry(stores, { account, wallet: s.wallet }, keyringEntry(oldSecret, keys.publicKey));
+      const { hash } = await rotateEncryptionKey(s.ctx, keys.publicKeyHex);
+      console.log(`rotated on chain: the account's key is now ${keys.publicKeyHex} (transaction ${hash}); new records are sealed to it only`);
+    }
+    // An erased version has no sealed key left (crypto-shredded): nothing to re-seal.
+    const rows = await vault.versions(account);
+    const versions = rows.flatMap((v) => (v.sealedKey ? [{ recordId: v.recordId, version: v.version, sealedKey: v.sealedKey }] : []));
+    const result = await resealVersions({
+      versions,
+      oldSecretKeys: [...(oldSecret ? [oldSecret] : []), ...earlier.values()],
+      newKeyPair: keys,
+      save: async (batch) => void (await vault.replaceSealedKeys(account, batch)),
+      onProgress: (p) => console.error(`re-sealing: ${p.done} of ${p.total}`),
+    });
+    console.log(`re-sealed ${result.resealed} version(s) to the new key; ${result.alreadyRotated} already were${rows.length > versions.length ? `; ${rows.length - versions.length} erased` : ''}${result.unopenable.length ? `; ${result.unopenable.length} that no key here opens, left as they are` : ''}`);
+    console.error('Your key changed: back it up again (consentry backup guardians, or backup paper).');
+  } finally {
+    keys.secretKey.fill(0);
     await vault.close();
   }
 }
