@@ -269,7 +269,7 @@ async function recoveryComplete(args: string[]): Promise<void> {
   const sent = await completeRecovery(s.ctx, account);
   const state = await readRecoveryState(s.client, s.registry, account);
   console.log(`recovery completed: ${account} is now controlled by ${state.controller} (tx ${sent.hash})`);
-  console.log('next: each guardian runs `consentry recovery release <account>`; the new wallet restores its key and rotates (the web app\'s /recovery page)');
+  console.log('next: each guardian runs `consentry recovery release <account>`; then the new wallet restores its key and rotates (`consentry keys rotate`, or the web app\'s /recovery page)');
 }
 
 async function recoveryCancel(args: string[]): Promise<void> {
